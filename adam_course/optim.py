@@ -148,6 +148,8 @@ class Optimizer:
     """An optimizer: its name, its hyperparameters, and the pure pair ``init`` / ``step``.
 
     Chapter 1. ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
+    ``opt.step(params, grads, state, lr=0.01)`` overrides the step size for that one step
+    (chapter 2's schedules); the state does not depend on it.
     """
 
     name: str
@@ -172,11 +174,14 @@ def _optimizer(name, hyper, init_state, update, *, l2=True):
         _check_runs(params, hyper)
         return init_state(params)
 
-    def step(params, grads, state):
+    def step(params, grads, state, *, lr=None):
         weight_decay = hyper.get("weight_decay", 0.0) if l2 else 0.0
         params, g = _gradient(params, grads, weight_decay, hyper["maximize"])
         h = {k: (_per_run(v, params) if isinstance(v, float | int | np.ndarray) and
                  not isinstance(v, bool) else v) for k, v in hyper.items()}
+        if lr is not None:  # a schedule's lr for this step, as torch's lr_scheduler sets it
+            _check_range(lr, "learning rate (lr)")
+            h["lr"] = _per_run(lr, params)
         return update(params, g, state, h)
 
     return Optimizer(name, dict(hyper), init, step)
@@ -504,11 +509,12 @@ OPTIMIZERS = {
 # Running an optimizer
 # --------------------------------------------------------------------------------------------
 
-def minimize(optimizer, grad_fn, x0, steps, *, divergence_threshold=None):
+def minimize(optimizer, grad_fn, x0, steps, *, lr_schedule=None, divergence_threshold=None):
     """Run ``steps`` steps from ``x0`` and return the trajectory, shape ``(steps + 1, *x0.shape)``.
 
     Chapter 1. ``grad_fn(x)`` is called once per step. With ``x0`` of shape ``(R, d)`` this is
-    R independent runs at once. With ``divergence_threshold=T``, a run whose |x| exceeds T
+    R independent runs at once. ``lr_schedule(t)`` (t = 1, 2, ...), if given, is the step size of
+    step t (chapter 2). With ``divergence_threshold=T``, a run whose |x| exceeds T
     (or whose x or gradient stops being finite) is frozen and recorded as ``nan`` from then on,
     so a sweep over learning rates survives its diverging members.
     """
@@ -522,15 +528,19 @@ def minimize(optimizer, grad_fn, x0, steps, *, divergence_threshold=None):
     state = optimizer.init(x)
     trajectory = np.empty((steps + 1, *x.shape), dtype=x.dtype)
     trajectory[0] = x
+
+    def lr(k):
+        return None if lr_schedule is None else lr_schedule(k + 1)
+
     if divergence_threshold is None:
         for k in range(steps):
-            x, state = optimizer.step(x, grad_fn(x), state)
+            x, state = optimizer.step(x, grad_fn(x), state, lr=lr(k))
             trajectory[k + 1] = x
         return trajectory
-    return _minimize_guarded(optimizer, grad_fn, x, state, trajectory, divergence_threshold)
+    return _minimize_guarded(optimizer, grad_fn, x, state, trajectory, divergence_threshold, lr)
 
 
-def _minimize_guarded(optimizer, grad_fn, x, state, trajectory, threshold):
+def _minimize_guarded(optimizer, grad_fn, x, state, trajectory, threshold, lr):
     start = x.copy()
     per_run = x.ndim >= 2
     axes = tuple(range(1, x.ndim)) if per_run else None
@@ -548,7 +558,7 @@ def _minimize_guarded(optimizer, grad_fn, x, state, trajectory, threshold):
             g = np.asarray(grad_fn(x))
             alive = alive & np.all(np.isfinite(g), axis=axes)
             g = np.where(mask(alive), g, 0.0)
-            x, state = optimizer.step(np.where(mask(alive), x, start), g, state)
+            x, state = optimizer.step(np.where(mask(alive), x, start), g, state, lr=lr(k))
             alive = alive & healthy(x)
             trajectory[k + 1] = np.where(mask(alive), x, np.nan)
             x = np.where(mask(alive), x, start)

@@ -230,3 +230,21 @@ def test_minimize_freezes_diverged_runs_as_nan():
 def test_minimize_without_threshold_reports_divergence_clearly():
     with pytest.raises(ValueError, match="divergence_threshold"), np.errstate(over="ignore"):
         optim.minimize(optim.sgd(lr=1e150), lambda x: x**3, np.ones(1), 10)
+
+
+def test_lr_schedule_sets_each_step_size():
+    """GD on x^2 with lr_t = 0.1 / t: x_t = x_{t-1} (1 - 0.2 / t), the closed-form product."""
+    traj = optim.minimize(optim.sgd(lr=123.0), lambda x: 2 * x, np.array([1.0]), 30,
+                          lr_schedule=lambda t: 0.1 / t)
+    expected = np.cumprod([1.0] + [1 - 0.2 / t for t in range(1, 31)])
+    assert np.allclose(traj[:, 0], expected, rtol=1e-12)
+
+
+def test_lr_override_keeps_adam_state_and_matches_a_fresh_optimizer():
+    g = np.array([1.0, -3.0])
+    fixed = optim.minimize(optim.adam(lr=0.05), lambda x: g, np.zeros(2), 5)
+    overridden = optim.minimize(optim.adam(lr=9.0), lambda x: g, np.zeros(2), 5,
+                                lr_schedule=lambda t: 0.05)
+    assert np.array_equal(fixed, overridden)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.minimize(optim.adam(), lambda x: g, np.zeros(2), 2, lr_schedule=lambda t: -1.0)
