@@ -1,0 +1,223 @@
+"""Data sets: the digits of chapter 7 and two small synthetic problems (chapters 2, 4 and 6).
+
+Weights ``w`` may carry a leading "runs" axis: ``w`` of shape ``(R, dim)`` is R independent
+points, and ``loss``, ``grad`` and ``minibatch_grad`` answer for each (each run draws its own
+minibatch).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Digits", "load_digits", "LinearRegression", "LogisticRegression"]
+
+
+# --- argument checks -------------------------------------------------------------------------
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Invalid {name}: {value!r} (expected a positive integer)")
+    return int(value)
+
+
+def _nonnegative_float(name: str, value) -> float:
+    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"Invalid {name}: {value!r} (expected a finite number >= 0)")
+    return float(value)
+
+
+# --- chapter 7: the digits --------------------------------------------------------------------
+
+
+class Digits(NamedTuple):
+    """The digits split: standardised float64 features and integer labels 0-9."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download). Chapter 7.
+
+    A stratified, seeded train/test split; each of the 64 pixel features is standardised
+    with the mean and standard deviation of the *training* set (a pixel that is constant on
+    the training set is only centred), so nothing about the test set leaks into training.
+    """
+    from sklearn.datasets import load_digits as _sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    if not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction < 1:
+        raise ValueError(f"Invalid test_fraction: {test_fraction!r} (expected a number in (0, 1))")
+    X, y = _sklearn_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X.astype(np.float64), y.astype(np.int64),
+        test_size=test_fraction, random_state=seed, stratify=y,
+    )
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std[std == 0] = 1.0
+    return Digits((X_train - mean) / std, y_train, (X_test - mean) / std, y_test)
+
+
+# --- synthetic problems (chapters 2, 4, 6) ----------------------------------------------------
+
+
+class _Problem:
+    """Shared machinery: a data set (X, y) and a loss that is a mean over its n examples."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[1]
+
+    def _check_w(self, w) -> np.ndarray:
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim == 0 or w.shape[-1] != self.dim:
+            raise ValueError(f"Invalid w: shape {w.shape}, expected (..., {self.dim})")
+        return w
+
+    def _check_batch_size(self, batch_size) -> int:
+        batch_size = _positive_int("batch_size", batch_size)
+        if batch_size > self.n:
+            raise ValueError(f"Invalid batch_size: {batch_size} (larger than n = {self.n})")
+        return batch_size
+
+    def loss(self, w) -> np.ndarray:
+        """The loss on the full data set; shape ``w.shape[:-1]``."""
+        return self.batch_loss(self._check_w(w), self.X, self.y)
+
+    def grad(self, w) -> np.ndarray:
+        """The exact gradient of :meth:`loss`; shape ``w.shape``."""
+        return self.batch_grad(self._check_w(w), self.X, self.y)
+
+    def minibatch_grad(self, w, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """The gradient on B examples drawn without replacement, an unbiased estimate of grad(w).
+
+        Chapter 2. Each run of a leading runs axis draws its own minibatch from ``rng``.
+        """
+        w = self._check_w(w)
+        batch_size = self._check_batch_size(batch_size)
+        every = np.broadcast_to(np.arange(self.n), w.shape[:-1] + (self.n,))
+        idx = rng.permuted(every, axis=-1)[..., :batch_size]
+        return self.batch_grad(w, self.X[idx], self.y[idx])
+
+
+def _linear(w, X) -> np.ndarray:
+    """X w for each run: X of shape (..., n, dim), w of shape (..., dim) -> (..., n)."""
+    return np.einsum("...nd,...d->...n", X, w)
+
+
+def _transpose_times(r, X) -> np.ndarray:
+    """X^T r / n for each run: r of shape (..., n) -> (..., dim)."""
+    return np.einsum("...n,...nd->...d", r, X) / X.shape[-2]
+
+
+class LinearRegression(_Problem):
+    """A synthetic least-squares problem, L(w) = 1/(2n) ||X w - y||^2. Chapter 2.
+
+    ``X`` has seeded standard Gaussian features multiplied by ``scales`` (chapter 4 gives the
+    features different scales), ``y = X w_true + noise * N(0, 1)``. ``w_star`` is the
+    least-squares solution, where the gradient vanishes.
+    """
+
+    def __init__(self, n: int = 1000, dim: int = 2, noise: float = 0.5, seed: int = 0,
+                 scales=None):
+        n, dim = _positive_int("n", n), _positive_int("dim", dim)
+        self.noise = _nonnegative_float("noise", noise)
+        scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=np.float64)
+        if scales.shape != (dim,) or not np.all(np.isfinite(scales) & (scales > 0)):
+            raise ValueError(f"Invalid scales: {scales!r} (expected {dim} positive numbers)")
+        rng = np.random.default_rng(seed)
+        self.scales = scales
+        self.X = rng.standard_normal((n, dim)) * scales
+        self.w_true = rng.standard_normal(dim)
+        self.y = self.X @ self.w_true + self.noise * rng.standard_normal(n)
+        self.w_star = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
+
+    def batch_loss(self, w, X, y):
+        """1/(2B) ||X w - y||^2 on any B rows (X, y) of a data set, e.g. a minibatch."""
+        return 0.5 * np.mean((_linear(w, X) - y) ** 2, axis=-1)
+
+    def batch_grad(self, w, X, y):
+        """X^T (X w - y) / B, the gradient of :meth:`batch_loss`. Chapter 2."""
+        return _transpose_times(_linear(w, X) - y, X)
+
+    def grad_variance(self, w, batch_size: int, replace: bool = False) -> np.ndarray:
+        """E||g_B - g||^2, the total variance of a size-B minibatch gradient g_B. Chapter 2.
+
+        With per-example gradients g_i = x_i (x_i^T w - y_i), their mean g and their
+        covariance S = (1/n) sum_i (g_i - g)(g_i - g)^T, sampling B examples
+        *with* replacement gives tr(S) / B (the 1/B law); *without* replacement (what
+        :meth:`minibatch_grad` does) multiplies that by the finite-population correction
+        (n - B) / (n - 1), which is 0 when B = n. Shape ``w.shape[:-1]``.
+        """
+        w = self._check_w(w)
+        batch_size = self._check_batch_size(batch_size)
+        per_example = (_linear(w, self.X) - self.y)[..., None] * self.X  # (..., n, dim)
+        spread = per_example - per_example.mean(axis=-2, keepdims=True)
+        total = np.sum(spread**2, axis=(-2, -1)) / self.n / batch_size
+        if replace or self.n == 1:
+            return total
+        return total * (self.n - batch_size) / (self.n - 1)
+
+
+def _sigmoid(z):
+    """1 / (1 + e^{-z}), without overflow for large |z|."""
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+class LogisticRegression(_Problem):
+    """A synthetic binary classification problem with the mean log-loss. Chapter 6.
+
+    Features are seeded standard Gaussians; labels y in {0, 1} are drawn with probability
+    sigmoid(x^T w_true), so the classes are nearly, but not exactly, separable and the loss
+    has a finite minimiser ``w_star`` (found by Newton's method). The loss is
+    L(w) = (1/n) sum_i log(1 + exp(-s_i x_i^T w)) + (l2/2) ||w||^2 with s_i = 2 y_i - 1,
+    computed with ``np.logaddexp`` so it never overflows.
+    """
+
+    def __init__(self, n: int = 500, dim: int = 10, seed: int = 0, l2: float = 0.0):
+        n, dim = _positive_int("n", n), _positive_int("dim", dim)
+        self.l2 = _nonnegative_float("l2", l2)
+        rng = np.random.default_rng(seed)
+        self.X = rng.standard_normal((n, dim))
+        self.w_true = rng.standard_normal(dim)
+        self.y = (rng.random(n) < _sigmoid(self.X @ self.w_true)).astype(np.int64)
+        self.w_star = self._newton()
+
+    def batch_loss(self, w, X, y):
+        """The mean log-loss (plus the l2 term) on any rows (X, y), e.g. a minibatch."""
+        margins = (2 * y - 1) * _linear(w, X)
+        return np.mean(np.logaddexp(0.0, -margins), axis=-1) + 0.5 * self.l2 * np.sum(w**2, -1)
+
+    def batch_grad(self, w, X, y):
+        """X^T (sigmoid(X w) - y) / B + l2 w, the gradient of :meth:`batch_loss`."""
+        return _transpose_times(_sigmoid(_linear(w, X)) - y, X) + self.l2 * w
+
+    def _newton(self, iterations: int = 50) -> np.ndarray:
+        """The minimiser of the loss, by Newton's method with step halving."""
+        w = np.zeros(self.dim)
+        for _ in range(iterations):
+            g = self.grad(w)
+            if np.linalg.norm(g) < 1e-13:
+                break
+            p = _sigmoid(self.X @ w)
+            hessian = (self.X.T * (p * (1 - p))) @ self.X / self.n + self.l2 * np.eye(self.dim)
+            step = np.linalg.solve(hessian, g)
+            size = 1.0
+            while self.loss(w - size * step) > self.loss(w) and size > 1e-10:
+                size /= 2
+            w = w - size * step
+        return w

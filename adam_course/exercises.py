@@ -1,0 +1,510 @@
+"""Checkers for the coding exercises: run the learner's function against the reference.
+
+Each checker calls the learner's function on a few seeded cases (shapes ``(1,)``, ``(3,)``,
+``(2, 3)``, varied hyperparameters), several consecutive steps each with the function's own
+outputs fed back in, and answers with a one-sentence :class:`Feedback`::
+
+    check_gd_step(lambda x, grad, lr: x + lr * grad)
+    # ❌ Your `x` is wrong on the first call by 0.16: expected 0.2634, got 0.4277 — it matches
+    #    a step uphill: gradient descent subtracts, `x - lr * grad`.
+
+A checker never raises into the learner's kernel, whatever the function does (it may raise,
+return None, a list, the wrong shape, nan, or change its inputs in place); only
+``KeyboardInterrupt`` and ``SystemExit`` get through. The references are the tested optimizers
+of :mod:`adam_course.optim`, so an exercise checks against the same code the book then uses.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from adam_course import optim
+from adam_course.data import LinearRegression
+
+__all__ = [
+    "Feedback", "Case", "check_steps",
+    "check_gd_step", "check_minibatch_gradient", "check_momentum_step", "check_rmsprop_step",
+    "check_adam_step", "check_bias_corrected_ema",
+]
+
+STEPS = 5
+
+
+@dataclass(frozen=True, repr=False)
+class Feedback:
+    """A checker's verdict: ``ok`` and one friendly sentence. Chapter 1.
+
+    Shows as its message with a ✅ or ❌ in front; ``bool(feedback)`` is ``ok``, so a notebook
+    can ``assert check_gd_step(my_step)``.
+    """
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return ("✅ " if self.ok else "❌ ") + self.message
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One seeded scenario: the first call's arguments (in the order the function takes them)
+    and ``updates[k]``, the arguments that change on call k (a new ``grad``, the next ``t``).
+
+    Between calls, each output replaces the argument of the same name (``x``, ``m``, ...).
+    """
+
+    args: dict[str, Any]
+    updates: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+class _Stop(Exception):
+    """Raised inside a check to stop it with a failing Feedback."""
+
+    def __init__(self, message: str):
+        self.feedback = Feedback(False, message)
+
+
+# --------------------------------------------------------------------------------------------
+# The generic engine
+# --------------------------------------------------------------------------------------------
+
+def check_steps(fn, reference, cases, *, what, outputs=("x",), steps=STEPS, rtol=1e-7,
+                atol=1e-10, mistakes=()) -> Feedback:
+    """Compare ``fn`` with ``reference`` over ``cases`` x ``steps`` calls. Chapter 1.
+
+    ``reference`` takes the same arguments as ``fn`` and returns one array or a tuple of arrays
+    named ``outputs``. ``mistakes`` is a list of ``(function, hint)``: when the learner's wrong
+    answer equals what a known mistake gives, the hint is added to the message. Never raises
+    an ``Exception``; returns a :class:`Feedback`.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            _check_signature(fn, list(cases[0].args))
+            for c, case in enumerate(cases):
+                _run_case(fn, reference, case, c, steps, tuple(outputs), rtol, atol, mistakes)
+    except _Stop as stop:
+        return stop.feedback
+    except Exception as error:  # the learner returned something too strange to inspect
+        return Feedback(False, f"Could not check your {what}: {_describe(error)}.")
+    runs = f"{len(cases)} case" + ("s" if len(cases) > 1 else "")
+    runs += f" × {steps} steps" if steps > 1 else ""
+    return Feedback(True, f"Correct: your {what} matches the reference on {runs}.")
+
+
+def _check_signature(fn, names):
+    if not callable(fn):
+        raise _Stop(f"That is {_kind(fn)}, not a function — pass the function "
+                    f"itself (its name, without parentheses).")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have no signature; just call them
+        return
+    try:
+        signature.bind(*names)
+    except TypeError:
+        name = getattr(fn, "__name__", "your function")
+        raise _Stop(f"Your function should take {len(names)} arguments ({', '.join(names)}), "
+                    f"but it is defined as {name}{signature}.") from None
+
+
+def _run_case(fn, reference, case, c, steps, outputs, rtol, atol, mistakes):
+    args = dict(case.args)
+    for k in range(steps):
+        if k < len(case.updates):
+            args.update(case.updates[k])
+        where = _where(c, k, steps)
+        expected = _as_tuple(reference(*_copies(args).values()))
+        got = _check_structure(_call(fn, args, where), expected, outputs, where)
+        for name, e, g in zip(outputs, expected, got, strict=True):
+            if not np.all(np.isfinite(g)):
+                problem, advice = _not_finite(name, e, g, where)
+            elif not np.allclose(g, e, rtol=rtol, atol=atol):
+                problem, advice = _wrong_value(name, e, g, where, rtol, atol), ""
+            else:
+                continue
+            raise _Stop(problem + (_matching_hint(mistakes, args, got, rtol, atol) or advice) + ".")
+        args.update({name: g for name, g in zip(outputs, got, strict=True) if name in args})
+
+
+def _call(fn, args, where):
+    """Call fn on copies of args; report a raise or an argument changed in place."""
+    given = _copies(args)
+    try:
+        result = fn(*given.values())
+    except NotImplementedError:
+        raise _Stop("Not implemented yet: your function raised NotImplementedError — replace "
+                    "the `raise NotImplementedError` with your code.") from None
+    except Exception as error:
+        raise _Stop(f"Your function raised {_describe(error)} {where}.") from None
+    for name, value in given.items():
+        if isinstance(value, np.ndarray) and not np.array_equal(value, args[name], equal_nan=True):
+            raise _Stop(f"Your function changed its argument `{name}` in place — return a new "
+                        f"array instead (write `{name} = ...`, not `{name} -= ...` "
+                        f"or `{name}[:] = ...`).")
+    return result
+
+
+def _check_structure(got, expected, outputs, where) -> tuple[np.ndarray, ...]:
+    """The learner's result as a tuple of float arrays shaped like the reference's, or _Stop."""
+    if got is None:
+        raise _Stop(f"Your function returned None {where} — did you forget the `return`?")
+    if len(expected) > 1:
+        wanted = f"{len(expected)} values: the new {_names(outputs)}"
+        if not isinstance(got, tuple | list):
+            raise _Stop(f"Your function returned {_kind(got)}, but it should return {wanted}.")
+        if len(got) != len(expected):
+            count = f"{len(got)} value" + ("" if len(got) == 1 else "s")
+            raise _Stop(f"Your function returned {count}, but it should return {wanted}.")
+    else:
+        got = (got,)
+    return tuple(_check_array(name, g, e, where)
+                 for name, g, e in zip(outputs, got, expected, strict=True))
+
+
+def _check_array(name, got, expected, where) -> np.ndarray:
+    if isinstance(got, list | tuple):
+        raise _Stop(f"Your function returned a {type(got).__name__} for `{name}`; return a numpy "
+                    f"array instead (array arithmetic gives one, or use `np.array(...)`).")
+    if not isinstance(got, np.ndarray):
+        kind = "None" if got is None else _kind(got)
+        raise _Stop(f"Your function returned {kind} for `{name}`, but it should be a numpy "
+                    f"array of shape {expected.shape}.")
+    if got.shape != expected.shape:
+        raise _Stop(f"Your function returned shape {got.shape} for `{name}` {where}, but "
+                    f"expected {expected.shape}.")
+    if not (np.issubdtype(got.dtype, np.integer) or np.issubdtype(got.dtype, np.floating)):
+        raise _Stop(f"Your `{name}` holds {got.dtype} values, but it should hold real numbers.")
+    return got.astype(np.float64)
+
+
+def _not_finite(name, expected, got, where) -> tuple[str, str]:
+    index = _first(~np.isfinite(got))
+    value = "nan" if np.isnan(got[index]) else "inf"
+    return (f"Your `{_at(name, got, index)}` is {value} {where}, where the reference gives "
+            f"{_num(expected[index])}",
+            " — look for a division by zero or the square root of a negative number")
+
+
+def _wrong_value(name, expected, got, where, rtol, atol) -> str:
+    index = _first(~np.isclose(got, expected, rtol=rtol, atol=atol))  # the first wrong entry
+    e, g = _pair(expected[index], got[index])
+    return (f"Your `{_at(name, got, index)}` is wrong {where} by "
+            f"{abs(got[index] - expected[index]):.2g}: expected {e}, got {g}")
+
+
+def _matching_hint(mistakes, args, got, rtol, atol) -> str:
+    """' — it matches <hint>' if a known mistake gives exactly what the learner gave."""
+    for mistake, hint in mistakes:
+        try:
+            theirs = _as_tuple(mistake(*_copies(args).values()))
+            if all(np.allclose(t, g, rtol=rtol, atol=atol, equal_nan=True)
+                   for t, g in zip(theirs, got, strict=True)):
+                return f" — it matches {hint}"
+        except Exception:  # a mistake that does not apply gives no hint
+            continue
+    return ""
+
+
+# --- small helpers for messages --------------------------------------------------------------
+
+def _copies(args) -> dict:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+
+def _as_tuple(result) -> tuple:
+    return tuple(np.asarray(r, dtype=np.float64) for r in result) if isinstance(result, tuple) \
+        else (np.asarray(result, dtype=np.float64),)
+
+
+def _where(case, step, steps) -> str:
+    if case == 0 and step == 0:
+        return "on the first call"
+    return f"on case {case + 1}" if steps == 1 else f"at step {step + 1} of case {case + 1}"
+
+
+def _describe(error) -> str:
+    text = str(error)
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _kind(value) -> str:
+    return "a numpy array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+
+
+def _names(outputs) -> str:
+    quoted = [f"`{n}`" for n in outputs]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _first(mask) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def _at(name, array, index) -> str:
+    return name if array.size == 1 else f"{name}[{', '.join(map(str, index))}]"
+
+
+def _num(value, digits=4) -> str:
+    if value == 0 or not np.isfinite(value):
+        return str(float(value))
+    return f"{value:.{digits}f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.{digits}e}"
+
+
+def _pair(expected, got) -> tuple[str, str]:
+    """Both numbers with just enough digits to tell them apart."""
+    for digits in range(4, 17):
+        e, g = _num(expected, digits), _num(got, digits)
+        if e != g:
+            break
+    return e, g
+
+
+# --------------------------------------------------------------------------------------------
+# The cases: seeded shapes and hyperparameters
+# --------------------------------------------------------------------------------------------
+
+def _stepping_cases(start, settings, seed) -> list[Case]:
+    """One Case per ``(shape, grad_scale, hyper)`` in settings: x and fresh grads drawn from
+    ``seed``, the state arrays named in ``start`` at zero, and ``t`` counting 1, 2, ... if the
+    function takes it. ``start`` lists the arguments in the function's order."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for shape, scale, hyper in settings:
+        x = rng.standard_normal(shape)
+        grads = scale * rng.standard_normal((STEPS, *shape))
+        args = {}
+        for name in start:
+            args[name] = {"x": x, "grad": grads[0], "t": 1}.get(name, hyper.get(name))
+            if args[name] is None:
+                args[name] = np.zeros(shape)
+        updates = [{"grad": g} | ({"t": k + 1} if "t" in start else {})
+                   for k, g in enumerate(grads)]
+        cases.append(Case(args, updates))
+    return cases
+
+
+# --------------------------------------------------------------------------------------------
+# The checkers of the chapters
+# --------------------------------------------------------------------------------------------
+
+def check_gd_step(fn) -> Feedback:
+    """Check ``fn(x, grad, lr) -> new x``, one gradient-descent step x - lr * grad. Chapter 1."""
+    def reference(x, grad, lr):
+        opt = optim.sgd(lr=lr)
+        return opt.step(x, grad, opt.init(x))[0]
+
+    settings = [((1,), 1.0, {"lr": 0.1}), ((3,), 1.0, {"lr": 0.5}),
+                ((2, 3), 10.0, {"lr": 0.01}), ((4,), 0.1, {"lr": 2.0})]
+    mistakes = [
+        (lambda x, grad, lr: x + lr * grad,
+         "a step uphill: gradient descent subtracts, `x - lr * grad`"),
+        (lambda x, grad, lr: x - grad, "a step without the step size: multiply grad by `lr`"),
+    ]
+    return check_steps(fn, reference, _stepping_cases(("x", "grad", "lr"), settings, seed=1),
+                       what="gradient-descent step", mistakes=mistakes)
+
+
+def check_minibatch_gradient(fn) -> Feedback:
+    """Check ``fn(w, X, y) -> gradient of 1/(2n) ||X w - y||^2`` on minibatches. Chapter 2.
+
+    The reference is :meth:`adam_course.data.LinearRegression.batch_grad`, X^T (X w - y) / n.
+    """
+    rng = np.random.default_rng(2)
+    cases = []
+    for n, dim, batch in [(50, 1, 5), (100, 3, 10), (30, 2, 30), (200, 5, 1), (80, 4, 16)]:
+        problem = LinearRegression(n=n, dim=dim, seed=n)
+        rows = rng.choice(n, size=batch, replace=False)
+        w = rng.standard_normal(dim)
+        cases.append(Case({"w": w, "X": problem.X[rows], "y": problem.y[rows]}))
+
+    reference = problem.batch_grad  # X^T (X w - y) / n for the (X, y) it is given
+
+    mistakes = [
+        (lambda w, X, y: X.T @ (y - X @ w) / len(y),
+         "the gradient with the wrong sign: the residual is `X @ w - y`"),
+        (lambda w, X, y: X.T @ (X @ w - y),
+         "the gradient of the sum: divide by the number of rows `n = len(y)`"),
+        (lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y),
+         "twice the gradient: the 1/2 in 1/(2n) cancels the 2 from the square"),
+    ]
+    return check_steps(fn, reference, cases, what="minibatch gradient", outputs=("grad",),
+                       steps=1, mistakes=mistakes)
+
+
+def check_momentum_step(fn) -> Feedback:
+    """Check ``fn(x, buf, grad, lr, momentum) -> (new_x, new_buf)``. Chapter 3.
+
+    Torch's heavy-ball form, starting from ``buf = 0``::
+
+        buf = momentum * buf + grad
+        x = x - lr * buf
+    """
+    def reference(x, buf, grad, lr, momentum):
+        opt = optim.sgd(lr=lr, momentum=momentum)
+        x, state = opt.step(x, grad, opt.init(x)._replace(t=1, momentum_buffer=buf))
+        return x, state.momentum_buffer
+
+    settings = [((1,), 1.0, {"lr": 0.1, "momentum": 0.9}),
+                ((3,), 1.0, {"lr": 0.05, "momentum": 0.5}),
+                ((2, 3), 3.0, {"lr": 0.01, "momentum": 0.99}),
+                ((4,), 0.1, {"lr": 1.0, "momentum": 0.8})]
+    mistakes = [
+        (lambda x, buf, grad, lr, mu: (x - lr * (mu * buf + (1 - mu) * grad),
+                                       mu * buf + (1 - mu) * grad),
+         "the EMA form `buf = momentum * buf + (1 - momentum) * grad`; this exercise uses torch's "
+         "heavy-ball form `buf = momentum * buf + grad`"),
+        (lambda x, buf, grad, lr, mu: (x + lr * (mu * buf + grad), mu * buf + grad),
+         "a step uphill: subtract, `x - lr * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * grad, mu * buf + grad),
+         "a plain gradient step: x should move along the new buffer, `x - lr * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * buf, mu * buf + grad),
+         "a step along the old buffer: update `buf` first, then `x - lr * buf`"),
+    ]
+    return check_steps(fn, reference, _stepping_cases(("x", "buf", "grad", "lr", "momentum"),
+                                                      settings, seed=3),
+                       what="momentum step", outputs=("x", "buf"), mistakes=mistakes)
+
+
+def check_rmsprop_step(fn) -> Feedback:
+    """Check ``fn(x, square_avg, grad, lr, alpha, eps) -> (new_x, new_square_avg)``. Chapter 4.
+
+    Starting from ``square_avg = 0``, as torch's RMSProp (ε outside the square root)::
+
+        square_avg = alpha * square_avg + (1 - alpha) * grad**2
+        x = x - lr * grad / (sqrt(square_avg) + eps)
+    """
+    def reference(x, square_avg, grad, lr, alpha, eps):
+        opt = optim.rmsprop(lr=lr, alpha=alpha, eps=eps)
+        x, state = opt.step(x, grad, opt.init(x)._replace(square_avg=square_avg))
+        return x, state.square_avg
+
+    def rmsprop_with(avg, denominator, sign=-1):
+        def step(x, s, g, lr, alpha, eps):
+            s = avg(s, g, alpha)
+            return x + sign * lr * g / denominator(s, eps), s
+        return step
+
+    def ema_sq(s, g, a):
+        return a * s + (1 - a) * g**2
+
+    settings = [((1,), 1.0, {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}),
+                ((3,), 1.0, {"lr": 0.1, "alpha": 0.9, "eps": 1e-8}),
+                ((2, 3), 1e-6, {"lr": 0.001, "alpha": 0.99, "eps": 1e-8}),  # tiny grads: ε shows
+                ((4,), 5.0, {"lr": 0.5, "alpha": 0.5, "eps": 0.1})]
+    mistakes = [
+        (rmsprop_with(ema_sq, lambda s, eps: np.sqrt(s + eps)),
+         "ε inside the square root, `sqrt(square_avg + eps)`; torch puts it outside: "
+         "`sqrt(square_avg) + eps`"),
+        (rmsprop_with(ema_sq, lambda s, eps: np.sqrt(s) + eps, sign=+1),
+         "a step uphill: subtract, `x - lr * grad / (sqrt(square_avg) + eps)`"),
+        (rmsprop_with(ema_sq, lambda s, eps: s + eps),
+         "dividing by square_avg itself: divide by its square root"),
+        (rmsprop_with(lambda s, g, a: (1 - a) * s + a * g**2, lambda s, eps: np.sqrt(s) + eps),
+         "alpha and 1 - alpha swapped: keep `alpha * square_avg`, add `(1 - alpha) * grad**2`"),
+        (rmsprop_with(lambda s, g, a: a * s + (1 - a) * g, lambda s, eps: np.sqrt(s) + eps),
+         "an average of grad, not of its square: use `grad**2`"),
+    ]
+    return check_steps(fn, reference, _stepping_cases(("x", "square_avg", "grad", "lr", "alpha",
+                                                       "eps"), settings, seed=4),
+                       what="RMSProp step", outputs=("x", "square_avg"), mistakes=mistakes)
+
+
+def check_adam_step(fn) -> Feedback:
+    """Check ``fn(x, m, v, grad, t, lr, beta1, beta2, eps) -> (new_x, new_m, new_v)``. Chapter 5.
+
+    Kingma & Ba's Algorithm 1 as torch computes it, ``t = 1`` on the first step, ``m = v = 0``
+    before it, ε outside the square root::
+
+        m = beta1 * m + (1 - beta1) * grad;   v = beta2 * v + (1 - beta2) * grad**2
+        m_hat = m / (1 - beta1**t);           v_hat = v / (1 - beta2**t)
+        x = x - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ε inside the square root cannot be told apart in general (for gradients much larger than
+    sqrt(ε) the two agree to round-off); the case with tiny gradients catches it.
+    """
+    def reference(x, m, v, grad, t, lr, beta1, beta2, eps):
+        opt = optim.adam(lr=lr, betas=(beta1, beta2), eps=eps)
+        x, state = opt.step(x, grad, opt.init(x)._replace(t=t - 1, m=m, v=v))
+        return x, state.m, state.v
+
+    def adam_with(shift=0, correct=True, inside=False, sign=-1, power=2):
+        def step(x, m, v, grad, t, lr, beta1, beta2, eps):
+            m = beta1 * m + (1 - beta1) * grad
+            v = beta2 * v + (1 - beta2) * grad**power
+            m_hat = m / (1 - beta1 ** (t + shift)) if correct else m
+            v_hat = v / (1 - beta2 ** (t + shift)) if correct else v
+            scale = np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps
+            return x + sign * lr * m_hat / scale, m, v
+        return step
+
+    settings = [((1,), 1.0, {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+                ((3,), 1.0, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8}),
+                ((2, 3), 1e-6, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+                ((4,), 3.0, {"lr": 0.5, "beta1": 0.5, "beta2": 0.9, "eps": 0.1})]
+    mistakes = [
+        (adam_with(inside=True), "ε inside the square root, `sqrt(v_hat + eps)`; Kingma & Ba "
+         "and PyTorch put it outside: `sqrt(v_hat) + eps`"),
+        (adam_with(correct=False), "Adam without bias correction: divide m by `1 - beta1**t` "
+         "and v by `1 - beta2**t`"),
+        (adam_with(shift=+1), "bias correction with t + 1: t is already 1 on the first step, so "
+         "use `1 - beta1**t`"),
+        (adam_with(shift=-1), "bias correction with t - 1, which divides by zero on the first "
+         "step: use `1 - beta1**t`, with t = 1 on the first step"),
+        (adam_with(sign=+1), "a step uphill: subtract, `x - lr * m_hat / (sqrt(v_hat) + eps)`"),
+        (adam_with(power=1), "v as an average of grad, not of its square: use `grad**2`"),
+    ]
+    return check_steps(fn, reference, _stepping_cases(("x", "m", "v", "grad", "t", "lr", "beta1",
+                                                       "beta2", "eps"), settings, seed=5),
+                       what="Adam step", outputs=("x", "m", "v"), mistakes=mistakes)
+
+
+def check_bias_corrected_ema(fn) -> Feedback:
+    """Check ``fn(xs, beta) -> [m_1 / (1 - beta), ..., m_T / (1 - beta**T)]``. Chapter 6.
+
+    ``m_t = beta * m_{t-1} + (1 - beta) * xs[t-1]`` from ``m_0 = 0``, divided by
+    ``1 - beta**t`` (t = 1, ..., T): the bias-corrected EMA, one value per t.
+    """
+    def reference(xs, beta):
+        m, corrected = 0.0, []
+        for t, x in enumerate(xs, start=1):
+            m = optim.ema(m, x, beta)
+            corrected.append(m / optim.bias_correction(beta, t))
+        return np.array(corrected)
+
+    def ema_with(shift=0, correct=True):
+        def run(xs, beta):
+            m, out = 0.0, []
+            for t, x in enumerate(xs, start=1):
+                m = beta * m + (1 - beta) * x
+                out.append(m / (1 - beta ** (t + shift)) if correct else m)
+            return np.array(out)
+        return run
+
+    rng = np.random.default_rng(6)
+    cases = [Case({"xs": rng.standard_normal(10), "beta": 0.9}),
+             Case({"xs": np.full(8, 3.0), "beta": 0.99}),  # constant input: m_hat_t = 3 exactly
+             Case({"xs": 1.0 + rng.standard_normal(30), "beta": 0.999}),
+             Case({"xs": rng.standard_normal(1), "beta": 0.5}),
+             Case({"xs": np.linspace(-1.0, 2.0, 12), "beta": 0.0})]
+    mistakes = [
+        (ema_with(correct=False), "the plain EMA m_t: divide by `1 - beta**t`"),
+        (ema_with(shift=+1), "a correction with t + 1: the first value is divided by `1 - beta`"),
+        (ema_with(shift=-1), "a correction with t - 1 (counting t from 0): t = 1 for the "
+         "first value"),
+    ]
+    return check_steps(fn, reference, cases, what="bias-corrected EMA", outputs=("m_hat",),
+                       steps=1, mistakes=mistakes)
