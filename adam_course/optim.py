@@ -174,12 +174,21 @@ def _optimizer(name, hyper, init_state, update, *, l2=True):
         _check_runs(params, hyper)
         return init_state(params)
 
+    resolved = {}  # hyperparameters broadcast for params of a given (ndim, dtype)
+
+    def broadcast(params):
+        key = (params.ndim, params.dtype)
+        if key not in resolved:
+            resolved[key] = {k: _per_run(v, params) if isinstance(v, np.ndarray) else v
+                             for k, v in hyper.items()}
+        return resolved[key]
+
     def step(params, grads, state, *, lr=None):
         weight_decay = hyper.get("weight_decay", 0.0) if l2 else 0.0
         params, g = _gradient(params, grads, weight_decay, hyper["maximize"])
-        h = {k: (_per_run(v, params) if isinstance(v, float | int | np.ndarray) and
-                 not isinstance(v, bool) else v) for k, v in hyper.items()}
-        if lr is not None:  # a schedule's lr for this step, as torch's lr_scheduler sets it
+        h = broadcast(params)
+        if lr is not None:
+            h = dict(h)  # a schedule's lr for this step, as torch's lr_scheduler sets it
             _check_range(lr, "learning rate (lr)")
             h["lr"] = _per_run(lr, params)
         return update(params, g, state, h)
