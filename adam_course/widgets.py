@@ -401,10 +401,18 @@ def _offline(page, alt):
     return page.replace(uid, hashlib.sha1(page.replace(uid, "").encode()).hexdigest()[:16])
 
 
+def _number(v):
+    """A hyperparameter for a title, to 6 significant digits: 0.9999, 1000, 1e-8."""
+    v = float(f"{float(v):.6g}")
+    if v == 0 or 1e-3 <= abs(v) < 1e5:
+        return np.format_float_positional(v, trim="-")
+    return f"{v:g}".replace("e-0", "e-").replace("e+0", "e+")
+
+
 def _fmt(value):
     if np.ndim(value) == 0:
-        return f"{value:.3g}"
-    return "(" + ", ".join(f"{v:.3g}" for v in value) + ")"
+        return _number(value)
+    return "(" + ", ".join(_number(v) for v in value) + ")"
 
 
 def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None, steps=50,

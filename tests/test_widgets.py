@@ -190,3 +190,10 @@ def test_static_explorer_accepts_an_optim_factory():
 def test_static_explorer_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         widgets.static_explorer(**kwargs)
+
+
+def test_frame_titles_show_hyperparameters_without_rounding_them_away():
+    from adam_course.widgets import _fmt
+
+    assert [_fmt(v) for v in (0.9999, 0.9995, 1000.0, 1e-8, 0.1)] == [
+        "0.9999", "0.9995", "1000", "1e-8", "0.1"]
