@@ -14,16 +14,14 @@ import io
 import numbers
 
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
-from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
 from adam_course import landscapes, optim, plotting
-from adam_course.widgets import _offline
+from adam_course.widgets import animation_html
 
 __all__ = ["hump_runs", "HumpPicture", "HumpExplorer", "hump_explorer", "static_hump_explorer"]
 
@@ -253,8 +251,6 @@ def static_hump_explorer(param="noise", values=(0.0, 1.0, 2.0, 3.0, 4.0), lr=0.0
         return picture.paths, picture.ends, picture.title
 
     animation = FuncAnimation(picture.figure, frame, frames=len(values), interval=1000 / fps)
-    rc = {"savefig.dpi": dpi, "savefig.bbox": "standard", "animation.frame_format": "png"}
-    with matplotlib.rc_context(rc):
-        page = animation.to_jshtml(fps=fps, default_mode="once")
+    page = animation_html(animation, alt, fps=fps, dpi=dpi)
     picture.figure.clear()
-    return HTML(_offline(page, alt))
+    return page

@@ -31,7 +31,7 @@ from adam_course import landscapes as _landscapes
 from adam_course import optim, plotting
 
 __all__ = ["EXPLORER_LANDSCAPES", "EXPLORER_OPTIMIZERS", "DEFAULT_LR", "make_optimizer",
-           "Explorer", "explorer", "static_explorer"]
+           "Explorer", "explorer", "static_explorer", "animation_html"]
 
 EXPLORER_LANDSCAPES = ("bowl", "rosenbrock", "beale", "saddle")
 
@@ -391,6 +391,19 @@ def _small_png(match):
     return f'{match.group(1)}"data:image/png;base64,{encoded}"'
 
 
+def animation_html(animation, alt, *, fps=2, dpi=72):
+    """A matplotlib animation as offline HTML with a play slider, for the published book.
+
+    Chapter 1. The frames are small PNGs inside the page; matplotlib's font-awesome CDN link is
+    dropped (its icons become characters), the image gets ``alt`` text, and the element id
+    depends on the content, so the same animation always gives the same page.
+    """
+    rc = {"savefig.dpi": dpi, "savefig.bbox": "standard", "animation.frame_format": "png"}
+    with matplotlib.rc_context(rc):
+        page = animation.to_jshtml(fps=fps, default_mode="once")
+    return HTML(_offline(page, alt))
+
+
 def _offline(page, alt):
     """Shrink the frames, drop the font-awesome CDN link, replace its icons, add alt text."""
     page = re.sub(r'(frames\[\d+\] = )"data:image/png;base64,([^"]*)"', _small_png, page)
@@ -472,8 +485,6 @@ def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None,
         return panel.path, panel.start, panel.cross, panel.ax.title
 
     animation = FuncAnimation(panel.figure, frame, frames=len(values), interval=1000 / fps)
-    rc = {"savefig.dpi": dpi, "savefig.bbox": "standard", "animation.frame_format": "png"}
-    with matplotlib.rc_context(rc):
-        page = animation.to_jshtml(fps=fps, default_mode="once")
+    page = animation_html(animation, alt, fps=fps, dpi=dpi)
     panel.figure.clear()
-    return HTML(_offline(page, alt))
+    return page
