@@ -428,6 +428,25 @@ def _fmt(value):
     return "(" + ", ".join(_number(v) for v in value) + ")"
 
 
+def _frames(ls, optimizer, name, param, values, steps, x0, fixed):
+    """One run, colour name and title per value of ``param``."""
+    runs, names, titles = [], [], []
+    for value in values:
+        if name is not None:
+            knobs = {"lr": _default_lr(ls.name, name), "beta1": 0.9, "beta2": 0.999,
+                     "eps": 1e-8, **fixed, param: value}
+            opt = make_optimizer(name, **knobs)
+        else:
+            opt = optimizer(**fixed, **{param: value})
+        runs.append(_run(ls, opt, steps, x0))
+        # the requested name, not the built one: momentum = 0 builds plain SGD, but the frame
+        # belongs to the momentum animation (same colour, same knob name in every frame)
+        names.append(name or opt.name)
+        knob = _knob(name, param) if name is not None else param
+        titles.append(f"{plotting.label(names[-1])}, {knob} = {_fmt(value)}")
+    return runs, names, titles
+
+
 def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None, steps=50,
                     x0=None, alt=None, fps=2, dpi=72, **fixed):
     """A kernel-free explorer: one animation frame per value of the hyperparameter ``param``.
@@ -461,18 +480,7 @@ def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None,
         raise ValueError(f"Invalid values: {len(values)} values (must be 1 to {_MAX_FRAMES} "
                          "frames, to keep the page small)")
 
-    runs, names, titles = [], [], []
-    for value in values:
-        if name is not None:
-            knobs = {"lr": _default_lr(ls.name, name), "beta1": 0.9, "beta2": 0.999,
-                     "eps": 1e-8, **fixed, param: value}
-            opt = make_optimizer(name, **knobs)
-        else:
-            opt = optimizer(**fixed, **{param: value})
-        runs.append(_run(ls, opt, steps, x0))
-        names.append(opt.name)
-        knob = _knob(opt.name, param) if name is not None else param
-        titles.append(f"{plotting.label(opt.name)}, {knob} = {_fmt(value)}")
+    runs, names, titles = _frames(ls, optimizer, name, param, values, steps, x0, fixed)
     if alt is None:
         alt = (f"Animation: {plotting.label(names[0])} on the {ls.name} landscape, "
                f"one frame per value of {param} from {_fmt(values[0])} to {_fmt(values[-1])}.")

@@ -1,7 +1,6 @@
 """Widgets: the explorer recomputes the right trajectory fast; the static one works offline."""
 
 import re
-import time
 
 import matplotlib
 
@@ -97,19 +96,20 @@ def test_a_diverging_run_is_shown_not_raised(explorer):
     assert bytes(explorer.image.value).startswith(PNG)
 
 
-def test_a_redraw_reuses_the_cached_contours_and_is_fast(explorer, monkeypatch):
+def test_a_redraw_reuses_the_cached_contours(explorer, monkeypatch):
     explorer.update(landscape="bowl", optimizer="adam", steps=50)
 
     def no_contours(*args, **kwargs):
         raise AssertionError("the landscape was redrawn")
 
     monkeypatch.setattr(plotting, "contour", no_contours)
-    times = []
-    for lr in np.geomspace(0.01, 1.0, 8):
-        start = time.perf_counter()
+    for lr in np.geomspace(0.01, 1.0, 8):  # (its speed is measured by benchmarks/run.py)
         explorer.update(lr=float(lr))
-        times.append(time.perf_counter() - start)
-    assert np.median(times) < 0.1  # the book's budget per redraw (compute + render)
+        s = explorer.settings
+        expected = optim.minimize(optim.adam(lr=float(lr), betas=(s["beta1"], s["beta2"]),
+                                             eps=s["eps"]),
+                                  explorer.landscape.grad, explorer.landscape.start, s["steps"])
+        assert np.allclose(explorer.trajectory, expected, equal_nan=True)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -197,3 +197,12 @@ def test_frame_titles_show_hyperparameters_without_rounding_them_away():
 
     assert [_fmt(v) for v in (0.9999, 0.9995, 1000.0, 1e-8, 0.1)] == [
         "0.9999", "0.9995", "1000", "1e-8", "0.1"]
+
+
+def test_static_explorer_frames_keep_the_requested_optimizer_when_a_knob_is_zero():
+    from adam_course.widgets import _frames
+
+    _, names, titles = _frames(landscapes.bowl(), "momentum", "momentum", "beta1", [0.0, 0.5],
+                               5, None, {})
+    assert names == ["momentum", "momentum"]  # momentum = 0 builds plain SGD, still one colour
+    assert titles == ["Momentum, momentum = 0", "Momentum, momentum = 0.5"]
