@@ -39,17 +39,24 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(BOOK_STAMP): requirements.txt pyproject.toml | $(BIN)/python
-	$(PIP) install -q --progress-bar off -r requirements.txt
+$(BOOK_STAMP): requirements.txt constraints.txt pyproject.toml | $(BIN)/python
+	$(PIP) install -q --progress-bar off -r requirements.txt -c constraints.txt
 	$(PIP) install -q --progress-bar off -e .
 	touch $@
 
 $(TEST_STAMP): requirements-test.txt $(BOOK_STAMP)
-	$(PIP) install -q --progress-bar off -r requirements-test.txt
+	$(PIP) install -q --progress-bar off -r requirements-test.txt -c constraints.txt
 	touch $@
 
 setup: $(BOOK_STAMP)
 setup-test: $(TEST_STAMP)
+
+# Freeze every installed version into constraints.txt (after changing requirements*.txt).
+constraints: $(TEST_STAMP)
+	@{ sed -n '1,3p' constraints.txt; \
+	  $(PIP) freeze --exclude-editable | grep -viE '^(adam.course|jupytext)==' \
+	    | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 # --- the book --------------------------------------------------------------------------
 
