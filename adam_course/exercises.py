@@ -242,7 +242,10 @@ def _describe(error) -> str:
 
 
 def _kind(value) -> str:
-    return "a numpy array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+    if isinstance(value, np.ndarray):
+        return "a numpy array"
+    name = type(value).__name__
+    return ("an " if name[0].lower() in "aeiou" else "a ") + name
 
 
 def _names(outputs) -> str:
@@ -319,9 +322,10 @@ def check_gd_step(fn) -> Feedback:
 
 
 def check_minibatch_gradient(fn) -> Feedback:
-    """Check ``fn(w, X, y) -> gradient of 1/(2n) ||X w - y||^2`` on minibatches. Chapter 2.
+    """Check ``fn(w, X, y) -> gradient of 1/(2B) ||X w - y||^2`` on minibatches. Chapter 2.
 
-    The reference is :meth:`adam_course.data.LinearRegression.batch_grad`, X^T (X w - y) / n.
+    ``X`` and ``y`` hold one minibatch of ``B = len(y)`` rows. The reference is
+    :meth:`adam_course.data.LinearRegression.batch_grad`, ``X^T (X w - y) / B``.
     """
     rng = np.random.default_rng(2)
     cases = []
@@ -331,13 +335,13 @@ def check_minibatch_gradient(fn) -> Feedback:
         w = rng.standard_normal(dim)
         cases.append(Case({"w": w, "X": problem.X[rows], "y": problem.y[rows]}))
 
-    reference = problem.batch_grad  # X^T (X w - y) / n for the (X, y) it is given
+    reference = problem.batch_grad  # X^T (X w - y) / B for the (X, y) it is given
 
     mistakes = [
         (lambda w, X, y: X.T @ (y - X @ w) / len(y),
          "the gradient with the wrong sign: the residual is `X @ w - y`"),
         (lambda w, X, y: X.T @ (X @ w - y),
-         "the gradient of the sum: divide by the number of rows `n = len(y)`"),
+         "the gradient of the sum: divide by the batch size `B = len(y)`"),
         (lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y),
          "twice the gradient: the 1/2 in 1/(2n) cancels the 2 from the square"),
     ]

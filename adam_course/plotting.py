@@ -234,7 +234,7 @@ def contour(landscape, ax=None, levels=15, resolution=150, filled=True):
                 color="white", markeredgecolor="#222222", markeredgewidth=0.9, zorder=5,
                 label="_minimum")
         (x0, x1), (y0, y1) = landscape.window
-        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x$", ylabel="$y$")
+        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
         ax.grid(False)
     return ax
 

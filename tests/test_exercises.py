@@ -180,7 +180,7 @@ BROKEN = [
     (check_gd_step, mutating_gd, ["changed its argument `x` in place", "return a new array"]),
     (check_gd_step, not_yet, ["Not implemented yet"]),
     (check_gd_step, gd_step(np.ones(3), np.ones(3), 0.1), ["not a function"]),
-    (check_minibatch_gradient, lambda w, X, y: X.T @ (X @ w - y), ["divide by the number of rows"]),
+    (check_minibatch_gradient, lambda w, X, y: X.T @ (X @ w - y), ["divide by the batch size"]),
     (check_minibatch_gradient, lambda w, X, y: X.T @ (y - X @ w) / len(y), ["wrong sign"]),
     (check_minibatch_gradient, lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y), ["twice"]),
     (check_momentum_step, ema_form_momentum,
@@ -317,3 +317,8 @@ def test_check_steps_reports_a_bad_reference_without_raising():
 
     feedback = check_steps(lambda x: x, broken_reference, [Case({"x": np.ones(2)})], what="thing")
     assert not feedback.ok and "Could not check your thing" in feedback.message
+
+
+def test_messages_use_the_right_article():
+    feedback = check_adam_step(lambda x, m, v, grad, t, lr, beta1, beta2, eps: 3)
+    assert not feedback.ok and "returned an int" in feedback.message

@@ -205,3 +205,9 @@ def test_curve_1d_widens_its_range_to_show_iterates_outside_the_window():
     assert lo < -2.7 and hi > 3.0
     far = plotting.curve_1d(parabola, {"gd": np.array([[1.0], [1e6]])})
     assert far.get_xlim()[1] <= 5 * 1.5  # a runaway iterate does not squash the picture
+
+
+def test_two_dimensional_plots_use_the_books_parameter_names():
+    ax = plotting.contour(landscapes.bowl())
+    assert (ax.get_xlabel(), ax.get_ylabel()) == (r"$\theta_1$", r"$\theta_2$")
+    plt.close(ax.figure)
