@@ -26,6 +26,7 @@ from adam_course.widgets import animation_html
 __all__ = ["hump_runs", "HumpPicture", "HumpExplorer", "hump_explorer", "static_hump_explorer"]
 
 _MAX_STEPS = 2000
+_SLIDER_MAX_STEPS = 400  # the live explorer's limit: 40 runs x 400 steps redraw in < 100 ms
 _MAX_RUNS = 200
 _MAX_FRAMES = 30
 _DIVERGED = 1e3  # a run with |x| above this is frozen and recorded as nan
@@ -176,7 +177,7 @@ class HumpExplorer(widgets.VBox):
         self.settings = {"lr": lr, "noise": noise, "steps": steps,
                          "momentum": 0.0 if momentum is None else momentum}
         hump_runs(lr, noise, 1, 1, self.settings["momentum"])  # check the numbers
-        _count("steps", steps, _MAX_STEPS)
+        _count("steps", steps, _SLIDER_MAX_STEPS)
         self.picture = HumpPicture()
         short = {"style": {"description_width": "70px"}}
         self.controls = {
@@ -184,7 +185,7 @@ class HumpExplorer(widgets.VBox):
                                          readout_format=".3g", description="lr", **short),
             "noise": widgets.FloatSlider(value=noise, min=0.0, max=10.0, step=0.25,
                                          description="noise", **short),
-            "steps": widgets.IntSlider(value=steps, min=10, max=_MAX_STEPS, step=10,
+            "steps": widgets.IntSlider(value=steps, min=10, max=_SLIDER_MAX_STEPS, step=10,
                                        description="steps", **short),
         }
         if momentum is not None:

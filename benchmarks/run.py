@@ -6,6 +6,8 @@ Prints small tables:
 
 1. the explorer's redraw (what a slider change costs: ``optim.minimize`` + blit + PNG),
    median and max over ``--repeats`` different learning rates, per landscape; budget 100 ms;
+   then the same for the other live explorers (``noise.hump_explorer``,
+   ``bias.moments_explorer``), over ``--repeats`` values of one slider;
 2. the static explorer's build time and HTML size;
 3. step throughput of each optimizer, one run and a batch of 1000 runs;
 4. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
@@ -27,7 +29,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np  # noqa: E402
 
-from adam_course import landscapes, optim, widgets  # noqa: E402
+from adam_course import bias, landscapes, noise, optim, widgets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REDRAW_BUDGET_MS = 100.0
@@ -70,6 +72,39 @@ def bench_explorer(repeats):
     table(f"Explorer redraw (compute + render), {repeats} lr values each "
           f"(budget {REDRAW_BUDGET_MS:.0f} ms)",
           ["landscape", "optimizer", "steps", "render ms", "median ms", "max ms", ""], rows)
+
+
+def bench_other_explorers(repeats):
+    cases = [  # explorer, the slider moved, its values, how the explorer was made
+        ("noise.hump_explorer", noise.hump_explorer, {}, "noise",
+         np.linspace(0.0, 4.0, repeats), "steps=300, runs=40"),
+        ("noise.hump_explorer", noise.hump_explorer, {"steps": 400}, "lr",
+         np.geomspace(0.01, 0.2, repeats), "steps=400 (max), runs=40"),
+        ("noise.hump_explorer", noise.hump_explorer, {"momentum": 0.9}, "momentum",
+         np.linspace(0.0, 0.95, repeats), "steps=300, runs=40"),
+        ("bias.moments_explorer", bias.moments_explorer, {}, "beta1",
+         np.linspace(0.0, 0.99, repeats), "steps=1000"),
+        ("bias.moments_explorer", bias.moments_explorer, {}, "beta2",
+         np.resize([0.9, 0.99, 0.995, 0.999, 0.9995, 0.9999], repeats), "steps=1000"),
+    ]
+    rows = []
+    for name, make, kwargs, slider, values, setting in cases:
+        explorer = make(**kwargs)
+        totals, renders = [], []
+        for value in values:
+            start = time.perf_counter()
+            explorer.update(**{slider: float(value)})  # what a slider change does
+            totals.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            explorer.picture.png()
+            renders.append(time.perf_counter() - start)
+        median = statistics.median(totals)
+        verdict = "ok" if median * 1e3 < REDRAW_BUDGET_MS else "SLOW"
+        rows.append([name, slider, setting, ms(statistics.median(renders)), ms(median),
+                     ms(max(totals)), verdict])
+    table(f"Other explorers' redraw (compute + render), {repeats} values of one slider each "
+          f"(budget {REDRAW_BUDGET_MS:.0f} ms)",
+          ["explorer", "slider", "setting", "render ms", "median ms", "max ms", ""], rows)
 
 
 def bench_static():
@@ -137,6 +172,7 @@ def main(argv=None):
     parser.add_argument("--skip-notebooks", action="store_true", help="do not run notebooks")
     args = parser.parse_args(argv)
     bench_explorer(args.repeats)
+    bench_other_explorers(args.repeats)
     bench_static()
     bench_steps()
     ok = True if args.skip_notebooks else bench_notebooks()

@@ -146,3 +146,9 @@ def test_static_explorer_rejects_bad_arguments():
         noise.static_hump_explorer("beta", [0.1])
     with pytest.raises(ValueError, match="Invalid values: 0 values"):
         noise.static_hump_explorer("noise", [])
+
+
+def test_live_explorer_caps_steps_but_hump_runs_takes_longer_runs():
+    with pytest.raises(ValueError, match=r"Invalid steps: 2000 \(must be an integer in \[1, 400"):
+        noise.hump_explorer(steps=2000)
+    assert noise.hump_runs(steps=1000, runs=2).shape == (1001, 2)
