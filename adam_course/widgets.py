@@ -207,19 +207,29 @@ def _title(optimizer, settings):
 class Explorer(widgets.VBox):
     """Chapter 5's playground: a landscape, an optimizer, its hyperparameters, the trajectory.
 
-    Chapter 5. It is an ipywidgets ``VBox``; ``update(**values)`` (what every control calls)
-    recomputes the trajectory with ``optim.minimize`` and redraws; ``render()`` returns the PNG
-    bytes. Changing the landscape or optimizer resets ``lr`` to :data:`DEFAULT_LR` unless a
-    new ``lr`` is given too. ``beta1`` is momentum's coefficient for momentum and Nesterov, and
-    ``beta2`` is RMSProp's ``alpha``.
+    Chapter 5. ``landscape`` is a name (bowl, rosenbrock, beale, saddle) or a 2-D
+    :class:`~adam_course.landscapes.Landscape` (a chapter's own bowl, say), which joins the
+    menu as its first entry. It is an ipywidgets ``VBox``; ``update(**values)``, what every
+    control calls, recomputes the trajectory with ``optim.minimize`` and redraws, and
+    ``render()`` returns the PNG bytes. Changing the landscape or optimizer resets ``lr`` to
+    :data:`DEFAULT_LR` unless a new ``lr`` is given too. ``beta1`` is momentum's coefficient
+    for momentum and Nesterov, and ``beta2`` is RMSProp's ``alpha``.
     """
 
     def __init__(self, landscape="bowl", optimizer="adam", steps=50, lr=None, beta1=0.9,
                  beta2=0.999, eps=1e-8, dpi=72):
         super().__init__()
+        self._choices = dict.fromkeys(EXPLORER_LANDSCAPES)  # menu entry -> Landscape (or None)
+        if isinstance(landscape, _landscapes.Landscape):
+            if landscape.dim != 2:
+                raise ValueError(f"Invalid landscape: {landscape.name!r} (the explorer needs a "
+                                 "2-D one)")
+            label = f"{landscape.name} (this chapter)"
+            self._choices = {label: landscape, **self._choices}
+            landscape = label
         self._check(landscape=landscape, optimizer=optimizer, steps=steps)
         self.settings = {"landscape": landscape, "optimizer": optimizer, "steps": steps,
-                         "lr": _default_lr(landscape, optimizer) if lr is None else lr,
+                         "lr": self._default_lr(landscape, optimizer) if lr is None else lr,
                          "beta1": beta1, "beta2": beta2, "eps": eps}
         make_optimizer(optimizer, self.settings["lr"], beta1, beta2, eps)  # check the numbers
         self.dpi = dpi
@@ -241,11 +251,10 @@ class Explorer(widgets.VBox):
         self.trajectory = None
         self.update()
 
-    @staticmethod
-    def _check(landscape=None, optimizer=None, steps=None):
-        if landscape is not None and landscape not in EXPLORER_LANDSCAPES:
+    def _check(self, landscape=None, optimizer=None, steps=None):
+        if landscape is not None and landscape not in self._choices:
             raise ValueError(f"Invalid landscape: {landscape!r} "
-                             f"(must be one of {', '.join(EXPLORER_LANDSCAPES)})")
+                             f"(must be one of {', '.join(self._choices)})")
         if optimizer is not None and optimizer not in _BUILDERS:
             raise ValueError(f"Invalid optimizer: {optimizer!r} "
                              f"(must be one of {', '.join(_BUILDERS)})")
@@ -257,7 +266,7 @@ class Explorer(widgets.VBox):
         s = self.settings
         short = {"style": {"description_width": "48px"}}
         controls = {
-            "landscape": widgets.Dropdown(options=EXPLORER_LANDSCAPES, value=s["landscape"],
+            "landscape": widgets.Dropdown(options=tuple(self._choices), value=s["landscape"],
                                           description="landscape", **short),
             "optimizer": widgets.Dropdown(options=EXPLORER_OPTIMIZERS, value=s["optimizer"],
                                           description="optimizer", **short),
@@ -319,7 +328,7 @@ class Explorer(widgets.VBox):
                     steps=values.get("steps"))
         new = {**self.settings, **values}
         if ("landscape" in values or "optimizer" in values) and "lr" not in values:
-            new["lr"] = _default_lr(new["landscape"], new["optimizer"])
+            new["lr"] = self._default_lr(new["landscape"], new["optimizer"])
         optimizer = make_optimizer(new["optimizer"], new["lr"], new["beta1"], new["beta2"],
                                    new["eps"])  # raises ValueError on a bad number
         self.settings = new
@@ -335,10 +344,16 @@ class Explorer(widgets.VBox):
         """The current Landscape."""
         return self._panel().landscape
 
+    def _default_lr(self, choice, optimizer):
+        given = self._choices.get(choice)
+        return _default_lr(given.name if given is not None else choice, optimizer)
+
     def _panel(self):
         name = self.settings["landscape"]
         if name not in self._panels:
-            self._panels[name] = _Panel(_landscapes.LANDSCAPES[name](), dpi=self.dpi, title=False)
+            given = self._choices[name]
+            ls = given if given is not None else _landscapes.LANDSCAPES[name]()
+            self._panels[name] = _Panel(ls, dpi=self.dpi, title=False)
         return self._panels[name]
 
     def render(self):
@@ -360,7 +375,8 @@ def explorer(landscape="bowl", optimizer="adam", steps=50, lr=None, beta1=0.9, b
              eps=1e-8):
     """The interactive playground of chapter 5 (needs a kernel): see :class:`Explorer`.
 
-    Chapter 5. Landscapes: bowl, rosenbrock, beale, saddle. Optimizers: sgd, momentum,
+    Chapter 5. Landscapes: bowl, rosenbrock, beale, saddle, or a 2-D Landscape object (it
+    joins the menu). Optimizers: sgd, momentum,
     nesterov, adagrad, rmsprop, adam, amsgrad, adamax, nadam.
     """
     return Explorer(landscape=landscape, optimizer=optimizer, steps=steps, lr=lr, beta1=beta1,

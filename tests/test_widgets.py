@@ -206,3 +206,16 @@ def test_static_explorer_frames_keep_the_requested_optimizer_when_a_knob_is_zero
                                5, None, {})
     assert names == ["momentum", "momentum"]  # momentum = 0 builds plain SGD, still one colour
     assert titles == ["Momentum, momentum = 0", "Momentum, momentum = 0.5"]
+
+
+def test_explorer_takes_a_chapters_own_landscape_as_its_first_choice():
+    tilted = landscapes.bowl(curvatures=(1.0, 10.0), angle=np.pi / 6)
+    e = widgets.explorer(landscape=tilted, optimizer="sgd", lr=0.1, steps=20)
+    assert e.controls["landscape"].options[0] == "bowl (this chapter)"
+    assert np.allclose(e.trajectory, optim.minimize(optim.sgd(lr=0.1), tilted.grad,
+                                                    tilted.start, 20))
+    e.update(landscape="bowl", lr=0.1)  # the package's own (unrotated) bowl is still there
+    assert np.allclose(e.trajectory, optim.minimize(optim.sgd(lr=0.1), landscapes.bowl().grad,
+                                                    landscapes.bowl().start, 20))
+    with pytest.raises(ValueError, match="needs a 2-D one"):
+        widgets.explorer(landscape=landscapes.hump())
