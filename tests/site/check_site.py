@@ -8,6 +8,8 @@ page, on:
 - a console error or an uncaught page error;
 - a local file that does not load (HTTP status >= 400), or a link to a missing page/anchor;
 - math left as raw TeX after MathJax has finished, or a page with math but no rendered math;
+- a display equation wider than the text column at desktop width (1200 px), which a reader
+  would see cut off or have to scroll: break it into aligned lines;
 - an <img> that did not load, or that has no (or empty) alt text;
 - a folded element (exercise solution, dropdown admonition, toggle, sphinx-design
   dropdown) whose body is visible before it is clicked, or that does not open on a click;
@@ -98,6 +100,12 @@ WAIT_FOR_MATHJAX = """async () => {
     await MathJax.startup.promise;
     return true;
 }"""
+
+# Visible display equations wider than their box (the text column). Returns [snippet, ...].
+WIDE_MATH = r"""() => [...document.querySelectorAll('mjx-container[display="true"]')]
+    .filter(m => m.offsetParent !== null && m.scrollWidth > m.clientWidth + 1)
+    .map(m => `${m.scrollWidth}px in ${m.clientWidth}px: `
+              + (m.querySelector('mjx-assistive-mml') || m).textContent.trim().slice(0, 60))"""
 
 # Raw TeX delimiters left in visible text outside code (MathJax removes them when it
 # typesets). Returns [snippet, ...].
@@ -230,6 +238,8 @@ class SiteChecker:
             notes.append(f"math {rendered}")
         for snippet in self.page.evaluate(RAW_TEX):
             self.problems.append(f"raw TeX left: {snippet!r}")
+        for snippet in self.page.evaluate(WIDE_MATH):
+            self.problems.append(f"display equation wider than the column: {snippet!r}")
 
         images = self.page.evaluate(IMAGES)
         for img in images:
