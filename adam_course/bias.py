@@ -22,7 +22,6 @@ the four averages and blits the four lines and two titles on top (see ``benchmar
 
 from __future__ import annotations
 
-import io
 import numbers
 
 import ipywidgets as widgets
@@ -31,11 +30,10 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
-from PIL import Image
 
 from adam_course import optim, plotting
 from adam_course.optim import AdamState, _check_betas, _check_range, _hyper, _optimizer
-from adam_course.widgets import animation_html
+from adam_course.widgets import CachedPicture, animation_html, check_settings, connect
 
 __all__ = ["CORRECTIONS", "adam_variant", "gradient_stream", "moments", "MomentsPicture",
            "MomentsExplorer", "moments_explorer", "static_moments_explorer"]
@@ -147,7 +145,7 @@ def moments(stream, beta1=0.9, beta2=0.999):
     return out
 
 
-class MomentsPicture:
+class MomentsPicture(CachedPicture):
     """Raw and corrected ``m_t`` (left) and ``v_t`` (right) against t, on an Agg canvas.
 
     Chapter 6. ``show(rows, beta1, beta2)`` puts the four rows of :func:`moments` on it;
@@ -179,11 +177,7 @@ class MomentsPicture:
                 ax.legend(loc=where)
                 ax.set_title("first moment, β1 = 0.00", y=1.0)  # room; a fixed y stays put
             self.live = (*self.lines, self.axes[0].title, self.axes[1].title)
-            for artist in self.live:
-                artist.set_animated(True)  # left out of the cached background
-            self.figure.canvas.draw()
-            self.figure.set_layout_engine("none")  # freeze the layout: the background is final
-        self.background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+            self._cache()
 
     def show(self, rows, beta1, beta2):
         """Put the rows ``m_t, m_hat_t, v_t, v_hat_t`` and the two betas on the picture."""
@@ -191,30 +185,6 @@ class MomentsPicture:
             line.set_ydata(values)
         self.axes[0].title.set_text(f"first moment, β1 = {beta1:g}")
         self.axes[1].title.set_text(f"second moment, β2 = {beta2:g}")
-
-    def png(self):
-        """The picture as PNG bytes: the cached background with the lines blitted on it."""
-        canvas = self.figure.canvas
-        canvas.restore_region(self.background)
-        for artist in self.live:
-            self.figure.draw_artist(artist)
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def flatten(self):
-        """Replace everything but the lines and titles by a picture of it, so that a full
-        redraw (what an animation does for each frame) is fast."""
-        self.figure.canvas.draw()
-        pixels = np.asarray(self.figure.canvas.buffer_rgba()).copy()
-        for ax in self.axes:
-            for artist in ax.get_children():
-                if artist not in self.live:
-                    artist.set_visible(False)
-        self.figure.figimage(pixels, zorder=-1)
-        for artist in self.live:
-            artist.set_animated(False)
 
 
 class MomentsExplorer(widgets.VBox):
@@ -235,19 +205,14 @@ class MomentsExplorer(widgets.VBox):
             "beta2": widgets.SelectionSlider(options=sorted({*_BETA2_CHOICES, float(beta2)}),
                                              value=float(beta2), description="β2"),
         }
-        for key, control in self.controls.items():
-            control.observe(lambda change, key=key: self.update(**{key: change["new"]}),
-                            names="value")
+        connect(self.controls, self.update)
         self.image = widgets.Image(format="png")
         self.children = [widgets.HBox(list(self.controls.values())), self.image]
         self.update()
 
     def update(self, **values):
         """Change beta1 and/or beta2, recompute the averages and redraw; returns the rows."""
-        unknown = set(values) - set(self.settings)
-        if unknown:
-            raise ValueError(f"Invalid setting: {sorted(unknown)[0]!r} "
-                             f"(must be one of {', '.join(self.settings)})")
+        check_settings(values, self.settings)
         new = {**self.settings, **{k: _beta(k, v) for k, v in values.items()}}
         self.rows = moments(self.stream, new["beta1"], new["beta2"])
         self.settings = new

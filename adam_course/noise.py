@@ -10,7 +10,6 @@ animation for the published book, one frame per value of one setting.
 
 from __future__ import annotations
 
-import io
 import numbers
 
 import ipywidgets as widgets
@@ -18,10 +17,9 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from adam_course import landscapes, optim, plotting
-from adam_course.widgets import animation_html
+from adam_course.widgets import CachedPicture, animation_html, check_settings, connect
 
 __all__ = ["hump_runs", "HumpPicture", "HumpExplorer", "hump_explorer", "static_hump_explorer"]
 
@@ -66,7 +64,7 @@ def hump_runs(lr=0.05, noise=1.0, steps=300, runs=40, momentum=0.0, seed=0, tilt
     return trajectory[:, :, 0]
 
 
-class HumpPicture:
+class HumpPicture(CachedPicture):
     """The two-panel picture of :func:`hump_runs`, on its own Agg canvas. Chapter 2.
 
     ``show(xs, name, title)`` puts the runs ``xs`` (shape (steps + 1, runs)) on it, drawn in
@@ -105,11 +103,7 @@ class HumpPicture:
                              title="every run, step by step")
             self.title = self.figure.suptitle("Ag", fontsize=11)
             self.live = (self.paths, self.ends, self.title)
-            for artist in self.live:
-                artist.set_animated(True)  # left out of the cached background
-            self.figure.canvas.draw()
-            self.figure.set_layout_engine("none")  # keep the layout when the title changes
-        self.background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+            self._cache()
 
     def show(self, xs, name="sgd", title=None):
         """Draw the runs ``xs`` of shape (steps + 1, runs); nan rows are a diverged run."""
@@ -129,30 +123,6 @@ class HumpPicture:
         self.ends.set_color(color)
         if title is not None:
             self.title.set_text(title)
-
-    def png(self):
-        """The picture as PNG bytes: the cached background with the runs blitted on it."""
-        canvas = self.figure.canvas
-        canvas.restore_region(self.background)
-        for artist in self.live:
-            self.figure.draw_artist(artist)
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def flatten(self):
-        """Replace everything but the runs and the title by a picture of it, so that a full
-        redraw (what an animation does for each frame) is fast."""
-        self.figure.canvas.draw()
-        pixels = np.asarray(self.figure.canvas.buffer_rgba()).copy()
-        for ax in (self.curve_ax, self.time_ax):
-            for artist in ax.get_children():
-                if artist not in self.live:
-                    artist.set_visible(False)
-        self.figure.figimage(pixels, zorder=-1)
-        for artist in self.live:
-            artist.set_animated(False)
 
 
 def _title(xs, landscape, lr, noise, momentum):
@@ -191,9 +161,7 @@ class HumpExplorer(widgets.VBox):
         if momentum is not None:
             self.controls["momentum"] = widgets.FloatSlider(
                 value=momentum, min=0.0, max=0.99, step=0.01, description="momentum", **short)
-        for key, control in self.controls.items():
-            control.observe(lambda change, key=key: self.update(**{key: change["new"]}),
-                            names="value")
+        connect(self.controls, self.update)
         self.image = widgets.Image(format="png")
         self.children = [widgets.HBox(list(self.controls.values())[:2]),
                          widgets.HBox(list(self.controls.values())[2:]), self.image]
@@ -201,10 +169,7 @@ class HumpExplorer(widgets.VBox):
 
     def update(self, **values):
         """Change some settings, recompute the runs and redraw; returns ``x_t``."""
-        unknown = set(values) - set(self.settings)
-        if unknown:
-            raise ValueError(f"Invalid setting: {sorted(unknown)[0]!r} "
-                             f"(must be one of {', '.join(self.settings)})")
+        check_settings(values, self.settings)
         new = {**self.settings, **values}
         self.xs = hump_runs(new["lr"], new["noise"], new["steps"], self.runs, new["momentum"],
                             self.seed)

@@ -31,7 +31,8 @@ from adam_course import landscapes as _landscapes
 from adam_course import optim, plotting
 
 __all__ = ["EXPLORER_LANDSCAPES", "EXPLORER_OPTIMIZERS", "DEFAULT_LR", "make_optimizer",
-           "Explorer", "explorer", "static_explorer", "animation_html"]
+           "Explorer", "explorer", "static_explorer", "animation_html", "CachedPicture",
+           "connect", "check_settings"]
 
 EXPLORER_LANDSCAPES = ("bowl", "rosenbrock", "beale", "saddle")
 
@@ -185,6 +186,60 @@ class _Panel:
             artist.set_animated(False)
 
 
+def connect(controls, update):
+    """Make each control call ``update(name=new_value)`` when it moves. Chapter 1."""
+    for key, control in controls.items():
+        control.observe(lambda change, key=key: update(**{key: change["new"]}), names="value")
+
+
+def check_settings(values, settings):
+    """Raise ``ValueError`` naming the first of ``values`` that is not one of ``settings``."""
+    unknown = set(values) - set(settings)
+    if unknown:
+        raise ValueError(f"Invalid setting: {sorted(unknown)[0]!r} "
+                         f"(must be one of {', '.join(settings)})")
+
+
+class CachedPicture:
+    """A figure whose background is drawn once; only the ``live`` artists are redrawn.
+
+    Chapter 1 (the explorers). A subclass builds ``self.figure`` on an Agg canvas, lists the
+    artists that change in ``self.live`` and calls :meth:`_cache`. :meth:`png` then costs a
+    few milliseconds, and :meth:`flatten` prepares the figure for an animation, whose every
+    frame is a full redraw.
+    """
+
+    def _cache(self):
+        for artist in self.live:
+            artist.set_animated(True)  # left out of the cached background
+        self.figure.canvas.draw()
+        self.figure.set_layout_engine("none")  # freeze the layout: the background is final
+        self.background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+
+    def png(self):
+        """The picture as PNG bytes: the cached background with the live artists on it."""
+        canvas = self.figure.canvas
+        canvas.restore_region(self.background)
+        for artist in self.live:
+            self.figure.draw_artist(artist)
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    def flatten(self):
+        """Replace everything but the live artists by a picture of it (fast full redraws)."""
+        self.figure.canvas.draw()
+        pixels = np.asarray(self.figure.canvas.buffer_rgba()).copy()
+        for ax in self.figure.axes:
+            for artist in ax.get_children():
+                if artist not in self.live:
+                    artist.set_visible(False)
+        self.figure.figimage(pixels, zorder=-1)
+        for artist in self.live:
+            artist.set_animated(False)
+
+
 def _knob(optimizer, key):
     """How the book writes a knob: beta1 is "momentum" for heavy ball, beta2 is RMSProp's α."""
     if key == "beta1" and optimizer in ("momentum", "nesterov"):
@@ -320,10 +375,7 @@ class Explorer(widgets.VBox):
 
     def update(self, **values):
         """Change some settings, recompute the trajectory and redraw; returns the trajectory."""
-        unknown = set(values) - set(self.settings)
-        if unknown:
-            raise ValueError(f"Invalid setting: {sorted(unknown)[0]!r} "
-                             f"(must be one of {', '.join(self.settings)})")
+        check_settings(values, self.settings)
         self._check(landscape=values.get("landscape"), optimizer=values.get("optimizer"),
                     steps=values.get("steps"))
         new = {**self.settings, **values}

@@ -57,21 +57,27 @@ def bench_explorer(repeats):
         for optimizer, steps in (("adam", 50), ("momentum", 50), ("adam", 300)):
             explorer = widgets.explorer(landscape=name, optimizer=optimizer, steps=steps)
             base = explorer.settings["lr"]
-            totals, renders = [], []
-            for lr in base * np.geomspace(0.3, 3.0, repeats):
-                start = time.perf_counter()
-                explorer.update(lr=float(lr))  # what a slider change does: compute + render
-                totals.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                explorer.render()
-                renders.append(time.perf_counter() - start)
-            median = statistics.median(totals)
-            verdict = "ok" if median * 1e3 < REDRAW_BUDGET_MS else "SLOW"
-            rows.append([name, optimizer, steps, ms(statistics.median(renders)), ms(median),
-                         ms(max(totals)), verdict])
+            lrs = base * np.geomspace(0.3, 3.0, repeats)
+            rows.append([name, optimizer, steps,
+                         *time_redraws(explorer, "lr", lrs, explorer.render)])
     table(f"Explorer redraw (compute + render), {repeats} lr values each "
           f"(budget {REDRAW_BUDGET_MS:.0f} ms)",
           ["landscape", "optimizer", "steps", "render ms", "median ms", "max ms", ""], rows)
+
+
+def time_redraws(explorer, slider, values, render):
+    """Move one slider through ``values``: [render ms, median ms, max ms, verdict]."""
+    totals, renders = [], []
+    for value in values:
+        start = time.perf_counter()
+        explorer.update(**{slider: float(value)})  # what a slider change does: compute + render
+        totals.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        render()
+        renders.append(time.perf_counter() - start)
+    median = statistics.median(totals)
+    verdict = "ok" if median * 1e3 < REDRAW_BUDGET_MS else "SLOW"
+    return [ms(statistics.median(renders)), ms(median), ms(max(totals)), verdict]
 
 
 def bench_other_explorers(repeats):
@@ -90,18 +96,8 @@ def bench_other_explorers(repeats):
     rows = []
     for name, make, kwargs, slider, values, setting in cases:
         explorer = make(**kwargs)
-        totals, renders = [], []
-        for value in values:
-            start = time.perf_counter()
-            explorer.update(**{slider: float(value)})  # what a slider change does
-            totals.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            explorer.picture.png()
-            renders.append(time.perf_counter() - start)
-        median = statistics.median(totals)
-        verdict = "ok" if median * 1e3 < REDRAW_BUDGET_MS else "SLOW"
-        rows.append([name, slider, setting, ms(statistics.median(renders)), ms(median),
-                     ms(max(totals)), verdict])
+        rows.append([name, slider, setting,
+                     *time_redraws(explorer, slider, values, explorer.picture.png)])
     table(f"Other explorers' redraw (compute + render), {repeats} values of one slider each "
           f"(budget {REDRAW_BUDGET_MS:.0f} ms)",
           ["explorer", "slider", "setting", "render ms", "median ms", "max ms", ""], rows)
