@@ -5,6 +5,7 @@
 #   make lab     JupyterLab in notebooks/
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make bench   run the benchmarks (benchmarks/run.py)
+#   make reproducible  run every notebook twice and compare the outputs
 #   make strip   remove outputs from notebooks/*.ipynb before committing
 #   make clean   remove build output and caches (make distclean also removes .venv)
 #
@@ -32,7 +33,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
         clean distclean setup setup-test
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------------
 
@@ -149,6 +150,10 @@ serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
 	@echo "Serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# Restart & Run All gives the same numbers: every notebook twice, outputs compared (~90 s).
+reproducible: $(TEST_STAMP)
+	env -u MPLBACKEND $(BIN)/python tests/reproducible.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
