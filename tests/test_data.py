@@ -3,6 +3,7 @@ the minibatch gradient's mean and variance against simulation, the digits split 
 
 import numpy as np
 import pytest
+from reference import central_differences
 from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.linear_model import LogisticRegression as SklearnLogistic
 from sklearn.metrics import log_loss
@@ -17,15 +18,6 @@ PROBLEMS = {
     "logistic-l2": lambda: LogisticRegression(n=150, dim=4, seed=4, l2=0.1),
 }
 
-
-def central_differences(f, w, h=1e-6):
-    """(f(w + h e_i) - f(w - h e_i)) / 2h along the last axis, for every run at once."""
-    out = np.empty_like(w)
-    for i in range(w.shape[-1]):
-        e = np.zeros(w.shape[-1])
-        e[i] = h
-        out[..., i] = (f(w + e) - f(w - e)) / (2 * h)
-    return out
 
 
 @pytest.mark.parametrize("make", PROBLEMS.values(), ids=PROBLEMS.keys())
