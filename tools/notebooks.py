@@ -50,6 +50,9 @@ FOLDED = {"source_hidden": True, "outputs_hidden": True}
 START = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-start\}[^\n]*\n", re.MULTILINE)
 END = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=fence)[ \t]*(\n|$)",
                  re.MULTILINE)
+# a solution in one markdown cell: ```{solution} label ... ``` (same fence)
+BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ \t]*(\n|$)",
+                   re.MULTILINE | re.DOTALL)
 ROLE = re.compile(r"\{cite(?::(?P<role>[a-z]+))?\}`(?P<keys>[^`]+)`")
 BIB = ROOT / "book" / "references.bib"
 
@@ -87,20 +90,29 @@ def solution_spans(cells):
     """For each cell, a list of (start, end) character spans of its text inside a solution.
 
     A solution runs from the line of its ``{solution-start}`` fence to the closing fence of
-    its ``{solution-end}``, across cells. Returns (spans per cell, problems).
+    its ``{solution-end}``, across cells; or it is one ``{solution}`` block in a markdown
+    cell. Returns (spans per cell, problems).
     """
     spans, problems, inside = [], [], None
     for index, cell in enumerate(cells):
         body, pos, mine = text(cell), 0, []
         while True:
             if inside is None:
-                match = START.search(body, pos) if cell["cell_type"] == "markdown" else None
-                if match is None:
+                if cell["cell_type"] != "markdown":
                     break
-                header = body[match.end():].split(match["fence"], 1)[0]
+                found = [m for m in (START.search(body, pos), BLOCK.search(body, pos)) if m]
+                if not found:
+                    break
+                match = min(found, key=lambda m: m.start())
+                header = body[match.end() if match.re is START else match.start():]
+                header = "\n".join(header.split("\n")[:4])
                 if ":class: dropdown" not in header:
-                    problems.append(f"cell {index}: solution-start without ':class: dropdown' "
-                                    "(it would show open on the site)")
+                    problems.append(f"cell {index}: a solution without ':class: dropdown' "
+                                    "(it would show open on the site and in JupyterLab)")
+                if match.re is BLOCK:
+                    mine.append((match.start(), match.end()))
+                    pos = match.end()
+                    continue
                 inside, pos = (index, match.start()), match.start()
             else:
                 match = END.search(body, pos) if cell["cell_type"] == "markdown" else None
@@ -149,8 +161,8 @@ def remove_solutions(notebook: dict) -> int:
     spans, problems = solution_spans(cells)
     if problems:
         raise ValueError("; ".join(problems))
-    kept, removed = [], sum(len(START.findall(text(c))) for c in cells
-                            if c["cell_type"] == "markdown")
+    kept, removed = [], sum(len(START.findall(text(c))) + len(BLOCK.findall(text(c)))
+                            for c in cells if c["cell_type"] == "markdown")
     for cell, mine in zip(cells, spans, strict=True):
         body = text(cell)
         for start, end in reversed(mine):
