@@ -8,7 +8,7 @@ Commands (NOTEBOOK defaults to notebooks/*.ipynb):
             code and what it prints stay hidden until the reader clicks, as on the site; and
             remove that metadata from every other cell. `make strip` runs it.
   cite      write every ``{cite:t}`key``` (``{cite:p}``, ``{cite}``) of a markdown cell in the
-            form that JupyterLab shows as text, ``<!--cite:t:key-->Kingma and Ba [2015]<!--/cite-->``
+            form JupyterLab shows as text: ``<!--cite:t:key-->Kingma and Ba [2015]<!--/cite-->``
             (see book/_ext/labcite.py, which turns it back at build time), and rewrite the text
             of every such citation from book/references.bib. `make strip` runs it.
   check     exit 1, with one line per problem, if a solution cell is not folded, a cell

@@ -66,32 +66,33 @@ RAW_MYST = [
 PANEL = "window.jupyterapp.shell.currentWidget"
 
 RUN_ALL = """async () => {
-    const panel = %s;
+    const panel = PANEL;
     await panel.context.sessionContext.ready;
     await window.jupyterapp.commands.execute('notebook:run-all-cells');
-}""" % PANEL
+}""".replace("PANEL", PANEL)
 
 # Every code cell ran (an execution count) and the kernel is idle.
 DONE = """() => {
-    const panel = %s;
+    const panel = PANEL;
     const session = panel.context.sessionContext;
     if (!session.session || session.session.kernel.status !== 'idle') return false;
     const cells = panel.content.widgets.filter(c => c.model.type === 'code');
     return cells.every(c => c.model.executionCount !== null && !c.hasClass('jp-mod-running')
                              && c.promptNode.textContent.indexOf('*') < 0);
-}""" % PANEL
+}""".replace("PANEL", PANEL)
 
 # Per cell: type, visible input, visible outputs, error outputs, rendered markdown text,
 # and whether it holds a live explorer (a slider and an image widget).
 CELLS = """() => {
-    const panel = %s;
+    const panel = PANEL;
     const shown = e => !!e && e.checkVisibility({visibilityProperty: true, opacityProperty: true});
     return panel.content.widgets.map((cell, index) => {
         const node = cell.node;
         const model = cell.model;
         const outputs = model.type === 'code' ? model.outputs.toJSON() : [];
         const rendered = model.type === 'markdown'
-            ? [...node.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedMarkdown, .myst')]
+            ? [...node.querySelectorAll(
+                '.jp-MarkdownOutput, .jp-RenderedMarkdown, .myst')]
             : [];
         return {
             index: index,
@@ -104,7 +105,8 @@ CELLS = """() => {
             errors: outputs.filter(o => o.output_type === 'error')
                            .map(o => o.ename + ': ' + String(o.evalue).slice(0, 160)),
             markdown: rendered.map(e => e.textContent).join('\\n'),
-            openDetails: node.querySelectorAll('.jp-MarkdownOutput details[open], .myst details[open]').length,
+            openDetails: node.querySelectorAll(
+                '.jp-MarkdownOutput details[open], .myst details[open]').length,
             visibleText: rendered.filter(shown).map(e => e.innerText).join('\\n'),
             explorer: !!(node.querySelector('.jp-OutputArea .widget-slider, '
                                           + '.jp-OutputArea .jupyter-widget-slider')
@@ -112,13 +114,14 @@ CELLS = """() => {
                                                + '.jp-OutputArea .jupyter-widgets img')),
         };
     });
-}""" % PANEL
+}""".replace("PANEL", PANEL)
 
 # One slider move in cell INDEX: press KEY on the handle of slider SLIDER, resolve with the
 # milliseconds from the key press to the image's new src (or null after 10 s).
 ARM = """([index, slider]) => {
-    const cell = %s.content.widgets[index].node;
-    const img = cell.querySelector('.jp-OutputArea img.widget-image, .jp-OutputArea .jupyter-widgets img');
+    const cell = PANEL.content.widgets[index].node;
+    const img = cell.querySelector(
+        '.jp-OutputArea img.widget-image, .jp-OutputArea .jupyter-widgets img');
     const handles = [...cell.querySelectorAll('.jp-OutputArea .noUi-handle')];
     const handle = handles[slider];
     window.__move = new Promise(resolve => {
@@ -139,7 +142,7 @@ ARM = """([index, slider]) => {
             max: Number(handle.getAttribute('aria-valuemax')),
             label: (handle.closest('.widget-slider, .jupyter-widget-slider')
                     ?.querySelector('.widget-label')?.textContent || '').trim()};
-}""" % PANEL
+}""".replace("PANEL", PANEL)
 
 
 def free_port() -> int:
@@ -297,8 +300,8 @@ def check_notebook(page, lab: Lab, path: Path, moves: int, external: list[str]):
     notebook = json.loads(path.read_text(encoding="utf-8"))
     page.goto(lab.url(path.name), wait_until="domcontentloaded")
     page.wait_for_function(
-        "() => window.jupyterapp && %s && %s.content && %s.context.isReady"
-        % (PANEL, PANEL, PANEL), timeout=60000, polling=200)
+        "() => window.jupyterapp && P && P.content && P.context.isReady".replace("P", PANEL),
+        timeout=60000, polling=200)
     page.evaluate(RUN_ALL)
     try:
         wait_idle(page, RUN_TIMEOUT_S)

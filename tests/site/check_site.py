@@ -178,7 +178,8 @@ WRAPPED_CODE = r"""() => {
         pre.appendChild(probe);
         const char = probe.getBoundingClientRect().width / 100;
         probe.remove();
-        const room = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const room = pre.clientWidth - parseFloat(style.paddingLeft)
+                     - parseFloat(style.paddingRight);
         n += pre.textContent.split('\n').filter(line => line.length * char > room + 1).length;
     }
     return n;
