@@ -257,9 +257,10 @@ def solution_problems(cells_dom, notebook) -> list[str]:
             problems.append(f"cell {index}: a dropdown is open before any click")
         visible = " ".join(cells_dom[index]["visibleText"].split())
         for start, end in mine:
-            body = re.sub(r"^(`{3,}|:{3,})\{solution-(start|end)\}.*$|^:[\w-]+:.*$", "",
-                          text(cell)[start:end], flags=re.MULTILINE)
-            runs = re.findall(r"[A-Za-z][A-Za-z ,;']{30,}", " ".join(body.split()))
+            body = re.sub(r"^(`{3,}|:{3,}).*$|^:[\w-]+:.*$", "", text(cell)[start:end],
+                          flags=re.MULTILINE)
+            runs = [r for line in body.splitlines()
+                    for r in re.findall(r"[A-Za-z][A-Za-z ,;']{30,}", line)]
             if runs and runs[0].strip() in visible:
                 problems.append(f"cell {index}: the solution's text is visible: {runs[0][:40]!r}")
     return problems
