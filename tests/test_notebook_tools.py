@@ -11,8 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests" / "lab"), str(ROOT / "book" / "_ext")]
 import check_lab  # noqa: E402
-import notebooks as nb  # noqa: E402
 from labcite import markers_to_roles  # noqa: E402
+
+import notebooks as nb  # noqa: E402
 
 
 def md(source, **meta):

@@ -7,7 +7,8 @@ Chromium, runs all cells, and fails, listing each problem with its notebook, on:
 
 - an error output (a traceback) in any cell, or a cell that did not run;
 - MyST markup left raw in a rendered markdown cell (``:::{``, ```` ```{ ````, ``{cite``,
-  ``{prf:ref}``, ``:label:`` ...): jupyterlab-myst is missing or cannot render it;
+  ``{prf:ref}``, ``:label:`` ...): jupyterlab-myst is missing or cannot render it; and a
+  ``{cite}`` role, which jupyterlab-myst renders as a bare key (tools/notebooks.py cite);
 - a solution that is not folded: the input or the outputs of a cell inside a solution
   (see tools/notebooks.py) visible, or the text of a solution-start dropdown visible;
 - a request for anything outside the local server;
@@ -39,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from notebooks import solution_cells, solution_spans, text  # noqa: E402
+from notebooks import ROLE, solution_cells, solution_spans, text  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -77,8 +78,10 @@ DONE = """() => {
     const session = panel.context.sessionContext;
     if (!session.session || session.session.kernel.status !== 'idle') return false;
     const cells = panel.content.widgets.filter(c => c.model.type === 'code');
-    return cells.every(c => c.model.executionCount !== null && !c.hasClass('jp-mod-running')
-                             && c.promptNode.textContent.indexOf('*') < 0);
+    if (cells.some(c => c.promptNode.textContent.indexOf('*') >= 0)) return false;
+    // all ran, or run-all stopped at an error (the cells after it never run)
+    return cells.every(c => c.model.executionCount !== null)
+        || cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
 }""".replace("PANEL", PANEL)
 
 # Per cell: type, visible input, visible outputs, error outputs, rendered markdown text,
@@ -319,6 +322,10 @@ def check_notebook(page, lab: Lab, path: Path, moves: int, external: list[str]):
         if cell["type"] == "markdown":
             for found in raw_myst(cell["markdown"]):
                 problems.append(f"cell {cell['index']}: {found}")
+            # jupyterlab-myst has no bibliography: a {cite} role renders as its bare key
+            for m in ROLE.finditer(text(notebook["cells"][cell["index"]])):
+                problems.append(f"cell {cell['index']}: {m[0]} shows as a bare key with a "
+                                "warning icon (run 'make strip')")
     problems.extend(solution_problems(cells, notebook))
     explorers = [c["index"] for c in cells if c["explorer"]]
     for index in explorers:
