@@ -2,15 +2,20 @@
 #
 #   make book    execute every notebook and build the site into _build/html
 #   make test    lint, unit tests, every notebook, a clean book build, browser check
-#   make lab     JupyterLab in notebooks/
+#   make lab     JupyterLab in notebooks/ (MyST rendered, solutions folded, no news pop-up)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
-#   make bench   run the benchmarks (benchmarks/run.py)
+#   make student the student edition: _build/student/html and _build/student/notebooks
+#   make pdf     the whole book as one PDF: _build/pdf/from-sgd-to-adam.pdf
+#   make publish push _build/html to the gh-pages branch of $(REMOTE) (default origin)
+#   make bench   run the benchmarks (benchmarks/run.py); make bench-lab: explorers in JupyterLab
 #   make reproducible  run every notebook twice and compare the outputs
-#   make strip   remove outputs from notebooks/*.ipynb before committing
+#   make strip   remove outputs from notebooks/*.ipynb, fold solutions, write citations for Lab
 #   make clean   remove build output and caches (make distclean also removes .venv)
 #
 # Everything runs in .venv, created on first use. Packages are (re)installed only when
-# requirements*.txt or pyproject.toml change (stamp files inside .venv).
+# requirements*.txt or pyproject.toml change (stamp files inside .venv). System packages
+# (chromium, TeX, poppler, npm) come from tools/need: installed with apt-get when missing and
+# running as root, otherwise a one-line instruction.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -29,11 +34,29 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 CELL_TIMEOUT ?= 120
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help book test lint unit notebooks check-site lab serve bench strip \
-        clean distclean setup setup-test
+.PHONY: help book test lint unit notebooks check-site check-student check-lab lab serve \
+        bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints
+
+NEED := tools/need
+REMOTE ?= origin
+# axe-core (the accessibility rules of the site check), from npm, into .venv (git-ignored)
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/node_modules/axe-core/axe.min.js
+# JupyterLab settings every `make lab` gets (no news pop-up): the environment's overrides.json
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# The student edition and the PDF are built from the notebooks that `make book` executed
+# (_build/jupyter_execute), so no notebook runs twice. A book older than any of its sources
+# is rebuilt first.
+BOOK_SOURCES := notebooks book adam_course _config.yml _toc.yml
+fresh_book = if [ ! -f _build/html/index.html ] || [ ! -d _build/jupyter_execute/notebooks ] \
+	  || [ -n "$$(find $(BOOK_SOURCES) -newer _build/html/index.html -not -path '*/.ipynb_checkpoints/*' \
+	       \( -name '*.ipynb' -o -name '*.py' -o -name '*.md' -o -name '*.bib' -o -name '*.yml' \
+	          -o -name '*.css' -o -name '*.js' \) -print -quit)" ]; then \
+	  echo "The book is missing or older than its sources: make book first."; \
+	  $(MAKE) --no-print-directory book; fi
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------------
 
@@ -49,8 +72,16 @@ $(TEST_STAMP): requirements-test.txt $(BOOK_STAMP)
 	$(PIP) install -q --progress-bar off -r requirements-test.txt -c constraints.txt
 	touch $@
 
-setup: $(BOOK_STAMP)
-setup-test: $(TEST_STAMP)
+$(LAB_OVERRIDES): tools/lab-overrides.json | $(BIN)/python
+	mkdir -p $(dir $@)
+	cp $< $@
+
+$(AXE):
+	@$(NEED) npm
+	npm install --silent --no-audit --no-fund --no-package-lock --prefix $(VENV) axe-core@$(AXE_VERSION)
+
+setup: $(BOOK_STAMP) $(LAB_OVERRIDES)
+setup-test: $(TEST_STAMP) $(LAB_OVERRIDES)
 
 # Freeze every installed version into constraints.txt (after changing requirements*.txt).
 constraints: $(TEST_STAMP)
@@ -75,13 +106,18 @@ book: $(BOOK_STAMP)
 # --- tests -----------------------------------------------------------------------------
 
 # make test runs, in this order, stopping at the first failure:
-#   lint -> unit -> notebooks and book -> check-site
-# The two phases that execute every notebook (nbval, and the clean book build) run side
-# by side, one per core, to keep make test well under 5 minutes on a 2-core machine;
-# their output is printed when both are done. TEST_JOBS=1 runs them one after the other.
+#   lint -> unit -> check-lab and book -> check-site and check-student
+# check-lab runs every notebook top to bottom in a fresh kernel (in JupyterLab) and fails on
+# any error, so it stands in for `make notebooks` (nbval), which stays available on its own.
+# It and the clean book build both execute every notebook, so they run side by side, one
+# per core; so do the two browser checks of the sites (the student edition is built from
+# the book's executed notebooks: no notebook runs again). Measured on this 2-core machine:
+# ~6.5 min with nbval as a separate phase; see the README for the phase times.
+# TEST_JOBS=1 runs everything one after the other.
 TEST_JOBS ?= 2
 
 test: $(TEST_STAMP)
+	@$(NEED) chromium npm
 	@phase() { \
 	  local start=$$SECONDS; echo; echo "==> make $$1"; \
 	  if $(MAKE) --no-print-directory $$1; then \
@@ -93,8 +129,8 @@ test: $(TEST_STAMP)
 	both() { \
 	  local logs; logs=$$(mktemp -d); \
 	  echo; echo "==> make $$1 and make $$2, side by side (output follows when both end)"; \
-	  phase $$1 > "$$logs/1" 2>&1 & local p1=$$!; \
-	  phase $$2 > "$$logs/2" 2>&1 & local p2=$$!; \
+	  ( for t in $$1; do phase $$t || exit 1; done ) > "$$logs/1" 2>&1 & local p1=$$!; \
+	  ( for t in $$2; do phase $$t || exit 1; done ) > "$$logs/2" 2>&1 & local p2=$$!; \
 	  local rc1=0 rc2=0; wait $$p1 || rc1=$$?; wait $$p2 || rc2=$$?; \
 	  cat "$$logs/1" "$$logs/2"; rm -rf "$$logs"; \
 	  [ $$rc1 -eq 0 ] && [ $$rc2 -eq 0 ]; \
@@ -103,16 +139,20 @@ test: $(TEST_STAMP)
 	total=$$SECONDS; \
 	phase lint || fail; \
 	phase unit || fail; \
-	if [ "$(TEST_JOBS)" -ge 2 ]; then both notebooks book || fail; \
-	else phase notebooks || fail; phase book || fail; fi; \
-	phase check-site || fail; \
+	if [ "$(TEST_JOBS)" -ge 2 ]; then both check-lab book || fail; \
+	else phase check-lab || fail; phase book || fail; fi; \
+	if [ "$(TEST_JOBS)" -ge 2 ]; then both check-site check-student || fail; \
+	else phase check-site || fail; phase check-student || fail; fi; \
 	echo; echo "==> make test: all phases passed in $$(( SECONDS - total )) s"
 
 # ruff's settings are in pyproject.toml (it also lints the notebooks). Notebooks must be
 # committed without outputs: nbstripout --verify fails if one has any (fix: make strip).
 # Every notebook must be a chapter of the book: listed in _toc.yml.
+# tools/notebooks.py check: every solution cell folded in JupyterLab, citations in the form
+# JupyterLab shows as text (fix both: make strip).
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check adam_course tests benchmarks notebooks
+	$(BIN)/ruff check adam_course tests benchmarks notebooks tools book/_ext
+	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
 	@if [ -n "$(NOTEBOOKS)" ]; then \
 	  $(BIN)/nbstripout --keep-id --verify $(NOTEBOOKS) \
 	    || { echo "Notebooks above have outputs: run 'make strip'."; exit 1; }; \
@@ -135,14 +175,72 @@ notebooks: $(TEST_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 
-# Opens every page of the built site in headless Chromium (see tests/site/check_site.py).
-check-site: $(TEST_STAMP)
+# Opens every page of the built site in headless Chromium (see tests/site/check_site.py),
+# with axe-core's WCAG 2 A/AA rules.
+check-site: $(TEST_STAMP) $(AXE)
+	@$(NEED) chromium
 	$(BIN)/python tests/site/check_site.py _build/html
+
+# The student edition (make student), then its tests: no solution left, every exercise
+# kept (tests/site/test_student.py), and the same browser check as the main site.
+check-student: $(TEST_STAMP) $(AXE)
+	@$(NEED) chromium
+	@$(MAKE) --no-print-directory student
+	$(BIN)/python -m pytest -p no:cacheprovider tests/site/test_student.py
+	$(BIN)/python tests/site/check_site.py _build/student/html
+
+# Every notebook in JupyterLab, in headless Chromium (see tests/lab/check_lab.py): runs all
+# cells, fails on an error, raw MyST markup, an unfolded solution, or a live explorer whose
+# figure does not change when a slider moves; prints each explorer's slider-to-figure time.
+check-lab: $(TEST_STAMP)
+	@$(NEED) chromium
+	$(BIN)/python tests/lab/check_lab.py $(NOTEBOOKS)
+
+# --- editions --------------------------------------------------------------------------
+
+# The student edition: the site without any solution (exercises and checkers kept) in
+# _build/student/html, and the chapters without solution cells in _build/student/notebooks.
+# Built from the book's executed notebooks with execution off (sound: removing a solution
+# cell changes no other cell's output, which are those of the main site).
+student: $(BOOK_STAMP)
+	@$(fresh_book)
+	rm -rf _build/student
+	$(BIN)/python tools/notebooks.py edition _build/student/src --student \
+	  --executed _build/jupyter_execute/notebooks --title-suffix " (student edition)"
+	$(BIN)/python tools/notebooks.py student notebooks _build/student/notebooks
+	$(BIN)/jupyter-book build _build/student/src -n -W --keep-going --path-output _build/student/src
+	mv _build/student/src/_build/html _build/student/html
+	@echo "Student edition: _build/student/html (site), _build/student/notebooks (chapters)"
+
+# The whole book as one PDF (Jupyter Book's LaTeX builder, XeLaTeX), from the book's executed
+# notebooks; each animation shows all its frames in one PNG. Needs TeX (tools/need tex).
+PDF := _build/pdf/from-sgd-to-adam.pdf
+pdf: $(BOOK_STAMP)
+	@$(NEED) tex
+	@$(fresh_book)
+	rm -rf _build/pdf
+	$(BIN)/python tools/notebooks.py edition _build/pdf/src --pdf \
+	  --executed _build/jupyter_execute/notebooks
+	$(BIN)/jupyter-book build _build/pdf/src --builder pdflatex -n --keep-going \
+	  --path-output _build/pdf/src
+	cp _build/pdf/src/_build/latex/from-sgd-to-adam.pdf $(PDF)
+	@echo "The PDF: $(PDF)"
+
+# Reads the PDF back: every chapter title, the bias-correction theorem, the figures.
+check-pdf: $(TEST_STAMP)
+	@$(NEED) poppler
+	@test -f $(PDF) || $(MAKE) --no-print-directory pdf
+	$(BIN)/python -m pytest -p no:cacheprovider tests/site/test_pdf.py
+
+# Pushes _build/html to the gh-pages branch of $(REMOTE) (ghp-import; .nojekyll included so
+# that GitHub Pages serves _static/). REMOTE=name-or-url overrides origin.
+publish: $(BOOK_STAMP)
+	@$(BIN)/python tools/publish.py _build/html --remote "$(REMOTE)"
 
 # --- working with the book -------------------------------------------------------------
 
 # (--allow-root only when run as root, e.g. in a container.)
-lab: $(BOOK_STAMP)
+lab: $(BOOK_STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
@@ -158,8 +256,21 @@ reproducible: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# The live explorers as a reader meets them: slider key press to new figure in JupyterLab,
+# median of MOVES moves each (check-lab does the same with 5 and also checks everything else).
+MOVES ?= 15
+bench-lab: $(TEST_STAMP)
+	@$(NEED) chromium
+	$(BIN)/python tests/lab/check_lab.py --moves $(MOVES) $(NOTEBOOKS)
+
+# nbstripout, then tools/notebooks.py: solution cells folded in JupyterLab, citations in the
+# form JupyterLab shows as text (make lint checks both).
 strip: $(TEST_STAMP)
-	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/nbstripout --keep-id $(NOTEBOOKS); fi
+	@if [ -n "$(NOTEBOOKS)" ]; then \
+	  $(BIN)/nbstripout --keep-id $(NOTEBOOKS); \
+	  $(BIN)/python tools/notebooks.py fold $(NOTEBOOKS); \
+	  $(BIN)/python tools/notebooks.py cite $(NOTEBOOKS); \
+	fi
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis benchmarks/results

@@ -15,7 +15,16 @@ page, on:
   dropdown) whose body is visible before it is clicked, or that does not open on a click;
 - a live ipywidgets output (blank without a kernel; the site must show a static
   counterpart and tag the widget cell `remove-output`);
-- a search page that does not find a word of the front page offline.
+- a search page that does not find a word of the front page offline;
+- a code block (a cell's input or output) wider than the text column at desktop width
+  (1200 px), which a reader would have to scroll sideways; every such block is listed.
+  (book/assets/book.css wraps a code line too long for the column; each wrapped input
+  line is counted in the page's notes, "wrapped N", as a hint to shorten it);
+- any violation of axe-core's WCAG 2 A and AA rules (axe-core from npm, pinned in the
+  Makefile and installed into .venv/node_modules; `--axe PATH` points at another copy).
+
+`python tests/site/check_site.py DIR` checks the site in DIR: _build/html (the book) or
+_build/student/html (the student edition).
 
 Prints one line per page and a total; exits 1 on any problem. Not collected by pytest
 (the file name does not start with test_); `make test` runs it after the book build.
@@ -147,6 +156,50 @@ IMAGES = """async () => {
     }));
 }"""
 
+# Code blocks (inputs and outputs) that scroll sideways in the text column. Returns [snippet].
+WIDE_CODE = r"""() => [...document.querySelectorAll('article pre')]
+    .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+    .map(p => {
+        const lines = p.textContent.split('\n');
+        const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+        const cell = p.closest('.cell');
+        const where = cell ? (p.closest('.cell_output') ? 'output' : 'input') : 'code';
+        return `${where}, ${p.scrollWidth}px in ${p.clientWidth}px: ${longest.trim().slice(0, 70)}`;
+    })"""
+
+# Input code lines longer than fit the column (book.css wraps them). Returns a count.
+WRAPPED_CODE = r"""() => {
+    let n = 0;
+    for (const pre of document.querySelectorAll('article div.cell_input pre')) {
+        if (pre.offsetParent === null) continue;
+        const style = getComputedStyle(pre);
+        const probe = document.createElement('span');
+        probe.textContent = 'x'.repeat(100);
+        pre.appendChild(probe);
+        const char = probe.getBoundingClientRect().width / 100;
+        probe.remove();
+        const room = pre.clientWidth - parseFloat(style.paddingLeft)
+                     - parseFloat(style.paddingRight);
+        n += pre.textContent.split('\n').filter(line => line.length * char > room + 1).length;
+    }
+    return n;
+}"""
+
+# axe-core's WCAG 2 A/AA rules (WCAG 2.0, axe's tags wcag2a and wcag2aa) on the page (axe
+# is injected first). Returns violations.
+AXE_RUN = """async () => {
+    const result = await axe.run({exclude: [['mjx-container']]}, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']},
+        resultTypes: ['violations'],
+    });
+    return result.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+        count: v.nodes.length,
+    }));
+}"""
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "node_modules" / "axe-core" / "axe.min.js"
+
 LINKS_AND_IDS = """() => ({
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -181,8 +234,8 @@ def redirect_target(html: str) -> str | None:
 
 
 class SiteChecker:
-    def __init__(self, root: Path, base: str, browser):
-        self.root, self.base = root, base
+    def __init__(self, root: Path, base: str, browser, axe: Path | None = None):
+        self.root, self.base, self.axe = root, base, axe
         self.context = browser.new_context(viewport={"width": 1200, "height": 900})
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -257,9 +310,18 @@ class SiteChecker:
                 "the cell remove-output and show a static counterpart"
             )
 
+        for snippet in self.page.evaluate(WIDE_CODE):
+            self.problems.append(f"code block wider than the column: {snippet}")
+        wrapped = self.page.evaluate(WRAPPED_CODE)
+        if wrapped:
+            notes.append(f"wrapped {wrapped}")
+
         folded = self.check_folded()
         if folded:
             notes.append(f"folded {folded}")
+
+        if self.axe is not None:
+            notes.append(self.check_axe())
 
         found = self.page.evaluate(LINKS_AND_IDS)
         self.ids[rel] = set(found["ids"])
@@ -270,6 +332,16 @@ class SiteChecker:
         # Give late requests (fonts, async scripts) a moment to show up.
         self.page.wait_for_timeout(50)
         return self.problems, ", ".join(notes)
+
+    def check_axe(self) -> str:
+        """axe-core's WCAG 2 A/AA rules, on the page as loaded (solutions folded)."""
+        self.page.add_script_tag(path=str(self.axe))
+        violations = self.page.evaluate(AXE_RUN)
+        for v in violations:
+            self.problems.append(
+                f"accessibility ({v['impact']}) {v['id']}: {v['help']} -- {v['count']} "
+                f"element(s), e.g. {', '.join(v['nodes'])}")
+        return f"axe {len(violations)} violation(s)"
 
     def check_folded(self) -> int:
         result = self.page.evaluate(FOLDED)
@@ -308,10 +380,17 @@ class SiteChecker:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", nargs="?", default="_build/html", type=Path)
+    parser.add_argument("--axe", type=Path, default=AXE, help="axe.min.js of axe-core")
     args = parser.parse_args(argv)
     root = args.site.resolve()
     if not (root / "index.html").is_file():
         print(f"check_site: no built site at {root} (run `make book` first)")
+        return 1
+    if not args.axe.is_file():
+        print(f"check_site: no axe-core at {args.axe} (`make check-site` installs it)")
+        return 1
+    if not Path(CHROMIUM).is_file():
+        print(f"check_site: no Chromium at {CHROMIUM} (run tools/need chromium)")
         return 1
 
     from playwright.sync_api import sync_playwright
@@ -326,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
-            checker = SiteChecker(root, base, browser)
+            checker = SiteChecker(root, base, browser, args.axe)
             for rel in pages:
                 t = time.perf_counter()
                 try:

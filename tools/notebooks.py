@@ -1,0 +1,403 @@
+"""Notebook tools of the book: `python tools/notebooks.py COMMAND [NOTEBOOK ...]`.
+
+Commands (NOTEBOOK defaults to notebooks/*.ipynb):
+
+  fold      give every cell inside a solution (between a ```{solution-start}``` and its
+            ```{solution-end}```) the metadata that folds it in JupyterLab,
+            ``"jupyter": {"source_hidden": true, "outputs_hidden": true}``, so that a solution's
+            code and what it prints stay hidden until the reader clicks, as on the site; and
+            remove that metadata from every other cell. `make strip` runs it.
+  cite      write every ``{cite:t}`key``` (``{cite:p}``, ``{cite}``) of a markdown cell in the
+            form JupyterLab shows as text: ``<!--cite:t:key-->Kingma and Ba [2015]<!--/cite-->``
+            (see book/_ext/labcite.py, which turns it back at build time), and rewrite the text
+            of every such citation from book/references.bib. `make strip` runs it.
+  check     exit 1, with one line per problem, if a solution cell is not folded, a cell
+            outside a solution is, a solution is not a dropdown, a solution is left open at
+            the end of a notebook, or a citation is not in the JupyterLab form or has a stale
+            text. `make lint` runs it.
+  student SRC_DIR DEST_DIR [--keep-outputs]
+            copy every notebook of SRC_DIR to DEST_DIR with every solution removed (the
+            exercise and its checker cell stay); outputs are removed unless --keep-outputs.
+  pdf-fallbacks NOTEBOOK...
+            give every animation output (matplotlib's JavaScript player, text/html only) an
+            image/png with all its frames side by side, which the LaTeX builder shows.
+  edition DEST --executed DIR [--student] [--pdf] [--title-suffix TEXT]
+            write a book source tree to DEST that builds without running anything: book/,
+            _toc.yml, _config.yml with execution off, and the executed notebooks of DIR
+            (_build/jupyter_execute/notebooks of a `make book`), with every solution removed
+            (--student) and animations given a PNG (--pdf). `make student` and `make pdf`
+            build from it, so the notebooks run once, in `make book`.
+
+Every command rewrites a notebook only when something changes, in nbformat's own layout
+(1-space indent, as nbstripout writes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from labcite import MARKER  # noqa: E402
+
+FOLDED = {"source_hidden": True, "outputs_hidden": True}
+START = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-start\}[^\n]*\n", re.MULTILINE)
+END = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=fence)[ \t]*(\n|$)",
+                 re.MULTILINE)
+# a solution in one markdown cell: ```{solution} label ... ``` (same fence)
+BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ \t]*(\n|$)",
+                   re.MULTILINE | re.DOTALL)
+ROLE = re.compile(r"\{cite(?::(?P<role>[a-z]+))?\}`(?P<keys>[^`]+)`")
+BIB = ROOT / "book" / "references.bib"
+
+
+# --- reading and writing -------------------------------------------------------------------
+
+def text(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def set_text(cell, value: str) -> None:
+    cell["source"] = value.splitlines(keepends=True)
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def dump(notebook: dict) -> str:
+    return json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def save_if_changed(path: Path, notebook: dict, before: str) -> bool:
+    after = dump(notebook)
+    if after != before and after != dump(json.loads(before)):
+        path.write_text(after, encoding="utf-8")
+        return True
+    return False
+
+
+# --- solutions ------------------------------------------------------------------------------
+
+def solution_spans(cells):
+    """For each cell, a list of (start, end) character spans of its text inside a solution.
+
+    A solution runs from the line of its ``{solution-start}`` fence to the closing fence of
+    its ``{solution-end}``, across cells; or it is one ``{solution}`` block in a markdown
+    cell. Returns (spans per cell, problems).
+    """
+    spans, problems, inside = [], [], None
+    for index, cell in enumerate(cells):
+        body, pos, mine = text(cell), 0, []
+        while True:
+            if inside is None:
+                if cell["cell_type"] != "markdown":
+                    break
+                found = [m for m in (START.search(body, pos), BLOCK.search(body, pos)) if m]
+                if not found:
+                    break
+                match = min(found, key=lambda m: m.start())
+                header = body[match.end() if match.re is START else match.start():]
+                header = "\n".join(header.split("\n")[:4])
+                if ":class: dropdown" not in header:
+                    problems.append(f"cell {index}: a solution without ':class: dropdown' "
+                                    "(it would show open on the site and in JupyterLab)")
+                if match.re is BLOCK:
+                    mine.append((match.start(), match.end()))
+                    pos = match.end()
+                    continue
+                inside, pos = (index, match.start()), match.start()
+            else:
+                match = END.search(body, pos) if cell["cell_type"] == "markdown" else None
+                if match is None:
+                    mine.append((pos, len(body)))
+                    break
+                mine.append((pos, match.end()))
+                inside, pos = None, match.end()
+        spans.append(mine)
+    if inside is not None:
+        problems.append(f"cell {inside[0]}: solution-start without a solution-end")
+    return spans, problems
+
+
+def solution_cells(cells) -> list[int]:
+    """Indices of the cells wholly inside a solution (they are folded in JupyterLab)."""
+    spans, _ = solution_spans(cells)
+    return [i for i, (cell, mine) in enumerate(zip(cells, spans, strict=True))
+            if mine == [(0, len(text(cell)))]
+            and not START.search(text(cell)) and not END.search(text(cell))]
+
+
+def folded(cell) -> dict:
+    """The fold metadata of a solution cell (a markdown cell has no outputs to hide)."""
+    return FOLDED if cell["cell_type"] == "code" else {"source_hidden": True}
+
+
+def fold(notebook: dict) -> None:
+    cells = notebook["cells"]
+    inside = set(solution_cells(cells))
+    for index, cell in enumerate(cells):
+        meta = cell.setdefault("metadata", {})
+        if index in inside:
+            jupyter = {k: v for k, v in meta.get("jupyter", {}).items() if k not in FOLDED}
+            meta["jupyter"] = {**jupyter, **folded(cell)}
+        elif "jupyter" in meta:
+            for key in FOLDED:
+                meta["jupyter"].pop(key, None)
+            if not meta["jupyter"]:
+                del meta["jupyter"]
+
+
+def remove_solutions(notebook: dict) -> int:
+    """Remove every solution; returns how many were removed."""
+    cells = notebook["cells"]
+    spans, problems = solution_spans(cells)
+    if problems:
+        raise ValueError("; ".join(problems))
+    kept, removed = [], sum(len(START.findall(text(c))) + len(BLOCK.findall(text(c)))
+                            for c in cells if c["cell_type"] == "markdown")
+    for cell, mine in zip(cells, spans, strict=True):
+        body = text(cell)
+        for start, end in reversed(mine):
+            body = body[:start] + body[end:]
+        if mine and not body.strip():
+            continue
+        if mine:
+            set_text(cell, body.strip("\n") + "\n" if body.strip() else "")
+            cell["source"][-1] = cell["source"][-1].rstrip("\n")
+        kept.append(cell)
+    notebook["cells"] = kept
+    return removed
+
+
+# --- citations ------------------------------------------------------------------------------
+
+def _bibliography():
+    from pybtex.database import parse_file
+
+    return parse_file(str(BIB)).entries
+
+
+def _plain(s: str) -> str:
+    return re.sub(r"[{}]", "", s).replace("~", "\u00a0").replace("\\", "")
+
+
+def _authors(entry) -> str:
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    last = [_plain(" ".join(p.prelast_names + p.last_names)) for p in people]
+    if not last:
+        return _plain(entry.fields.get("title", "?"))
+    if len(last) == 1:
+        return last[0]
+    if len(last) == 2:
+        return f"{last[0]} and {last[1]}"
+    return f"{last[0]} et al."
+
+
+def cite_text(role: str, keys: list[str], entries) -> str:
+    """The words sphinxcontrib-bibtex's author_year style writes for this citation."""
+    missing = [k for k in keys if k not in entries]
+    if missing:
+        raise KeyError(f"unknown citation key(s) {', '.join(missing)} (not in {BIB.name})")
+    if role == "t":
+        return ", ".join(f"{_authors(entries[k])} [{entries[k].fields.get('year', 'n.d.')}]"
+                         for k in keys)
+    return "[" + ", ".join(f"{_authors(entries[k])}, {entries[k].fields.get('year', 'n.d.')}"
+                           for k in keys) + "]"
+
+
+def marker(role: str, keys: str, entries) -> str:
+    keys = ",".join(k.strip() for k in keys.split(","))
+    return f"<!--cite:{role}:{keys}-->{cite_text(role, keys.split(','), entries)}<!--/cite-->"
+
+
+def cite(notebook: dict, entries) -> None:
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        body = text(cell)
+        new = ROLE.sub(lambda m: marker(m["role"] or "p", m["keys"], entries), body)
+        new = MARKER.sub(lambda m: marker(m["role"] or "p", m["keys"], entries), new)
+        if new != body:
+            set_text(cell, new)
+
+
+# --- check ----------------------------------------------------------------------------------
+
+def check(notebook: dict, entries) -> list[str]:
+    cells = notebook["cells"]
+    problems = solution_spans(cells)[1]
+    inside = set(solution_cells(cells))
+    for index, cell in enumerate(cells):
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if index in inside and any(jupyter.get(k) is not v for k, v in folded(cell).items()):
+            problems.append(f"cell {index}: a solution cell that JupyterLab shows unfolded "
+                            "(run 'make strip')")
+        if index not in inside and any(jupyter.get(k) for k in FOLDED):
+            problems.append(f"cell {index}: hidden in JupyterLab but not part of a solution "
+                            "(run 'make strip')")
+        if cell["cell_type"] != "markdown":
+            continue
+        body = text(cell)
+        for m in ROLE.finditer(body):
+            problems.append(f"cell {index}: {m[0]} shows as a raw key in JupyterLab "
+                            "(run 'make strip')")
+        for m in MARKER.finditer(body):
+            try:
+                want = marker(m["role"] or "p", m["keys"], entries)
+            except KeyError as exc:
+                problems.append(f"cell {index}: {exc.args[0]}")
+                continue
+            if m[0] != want:
+                problems.append(f"cell {index}: citation text {m['text']!r} is stale, "
+                                f"{want!r} expected (run 'make strip')")
+    return problems
+
+
+# --- PDF fallbacks for animations -----------------------------------------------------------
+
+FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"')
+
+
+def contact_sheet(html: str, columns: int = 3) -> str | None:
+    """All frames of a matplotlib JavaScript animation in one PNG (base64), or None."""
+    from PIL import Image
+
+    frames = [Image.open(io.BytesIO(base64.b64decode(f.replace("\\\n", "")))).convert("RGB")
+              for f in FRAME.findall(html)]
+    if not frames:
+        return None
+    width, height = frames[0].size
+    columns = min(columns, len(frames))
+    rows = -(-len(frames) // columns)
+    sheet = Image.new("RGB", (columns * width, rows * height), "white")
+    for k, frame in enumerate(frames):
+        sheet.paste(frame, ((k % columns) * width, (k // columns) * height))
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="png", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def pdf_fallbacks(notebook: dict) -> int:
+    added = 0
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html")
+            if html is None or "image/png" in data:
+                continue
+            html = "".join(html) if isinstance(html, list) else html
+            png = contact_sheet(html)
+            if png is not None:
+                data["image/png"] = png
+                added += 1
+    return added
+
+
+# --- editions built from executed notebooks ------------------------------------------------
+
+def edition(dest: Path, executed: Path, student: bool, pdf: bool, title_suffix: str) -> None:
+    import shutil
+
+    import yaml
+
+    notebooks = sorted(executed.glob("*.ipynb"))
+    if not notebooks:
+        raise SystemExit(f"edition: no executed notebooks in {executed} (run 'make book')")
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(ROOT / "book", dest / "book")
+    shutil.copy(ROOT / "_toc.yml", dest / "_toc.yml")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["execute"]["execute_notebooks"] = "off"  # the outputs are in the notebooks
+    config["title"] += title_suffix
+    (dest / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (dest / "notebooks").mkdir()
+    for path in notebooks:
+        notebook = load(path)
+        if student:
+            remove_solutions(notebook)
+        if pdf:
+            pdf_fallbacks(notebook)
+        (dest / "notebooks" / path.name).write_text(dump(notebook), encoding="utf-8")
+    print(f"edition: {dest} with {len(notebooks)} executed notebooks"
+          + (", solutions removed" if student else "") + (", PNG animations" if pdf else ""))
+
+
+# --- command line ---------------------------------------------------------------------------
+
+def _notebooks(paths):
+    return [Path(p) for p in paths] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("fold", "cite", "check"):
+        sub.add_parser(name).add_argument("notebooks", nargs="*")
+    student = sub.add_parser("student")
+    student.add_argument("src", type=Path)
+    student.add_argument("dest", type=Path)
+    student.add_argument("--keep-outputs", action="store_true")
+    sub.add_parser("pdf-fallbacks").add_argument("notebooks", nargs="+")
+    ed = sub.add_parser("edition")
+    ed.add_argument("dest", type=Path)
+    ed.add_argument("--executed", type=Path, required=True)
+    ed.add_argument("--student", action="store_true")
+    ed.add_argument("--pdf", action="store_true")
+    ed.add_argument("--title-suffix", default="")
+    args = parser.parse_args(argv)
+
+    if args.command == "edition":
+        edition(args.dest, args.executed, args.student, args.pdf, args.title_suffix)
+        return 0
+
+    if args.command == "student":
+        args.dest.mkdir(parents=True, exist_ok=True)
+        for path in sorted(args.src.glob("*.ipynb")):
+            notebook = load(path)
+            n = remove_solutions(notebook)
+            if not args.keep_outputs:
+                for cell in notebook["cells"]:
+                    if cell["cell_type"] == "code":
+                        cell["outputs"], cell["execution_count"] = [], None
+            (args.dest / path.name).write_text(dump(notebook), encoding="utf-8")
+            print(f"student: {path.name}: {n} solution(s) removed")
+        return 0
+
+    status = 0
+    entries = _bibliography() if args.command in ("cite", "check") else None
+    for path in _notebooks(args.notebooks):
+        before = path.read_text(encoding="utf-8")
+        notebook = json.loads(before)
+        if args.command == "fold":
+            fold(notebook)
+        elif args.command == "cite":
+            try:
+                cite(notebook, entries)
+            except KeyError as exc:
+                print(f"{path}: {exc.args[0]}")
+                status = 1
+                continue
+        elif args.command == "pdf-fallbacks":
+            n = pdf_fallbacks(notebook)
+            print(f"pdf-fallbacks: {path.name}: {n} animation(s) given a PNG")
+        elif args.command == "check":
+            for problem in check(notebook, entries):
+                print(f"{path}: {problem}")
+                status = 1
+            continue
+        if save_if_changed(path, notebook, before):
+            print(f"{args.command}: rewrote {path}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
