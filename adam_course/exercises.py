@@ -28,7 +28,8 @@ from adam_course.data import LinearRegression
 
 __all__ = [
     "Feedback", "Case", "check_steps",
-    "check_gd_step", "check_minibatch_gradient", "check_momentum_step", "check_rmsprop_step",
+    "check_gd_step", "check_minibatch_gradient", "check_momentum_step", "check_nesterov_step",
+    "check_rmsprop_step", "check_torch_eps",
     "check_adam_step", "check_bias_corrected_ema",
 ]
 
@@ -377,10 +378,74 @@ def check_momentum_step(fn) -> Feedback:
          "a plain gradient step: x should move along the new buffer, `x - lr * buf`"),
         (lambda x, buf, grad, lr, mu: (x - lr * buf, mu * buf + grad),
          "a step along the old buffer: update `buf` first, then `x - lr * buf`"),
+        (lambda x, buf, grad, lr, mu: (mu * buf + grad, x - lr * (mu * buf + grad)),
+         "`(new_buf, new_x)`, the two outputs in the wrong order: return `(new_x, new_buf)`"),
+        (lambda x, buf, grad, lr, mu: (x - (mu * buf + lr * grad), mu * buf + lr * grad),
+         "the learning rate inside the buffer, `buf = momentum * buf + lr * grad`; torch keeps "
+         "`buf = momentum * buf + grad` and multiplies by lr when it steps (the two agree only "
+         "while lr stays constant)"),
+        (lambda x, buf, grad, lr, mu: (x + (mu * buf - lr * grad), mu * buf - lr * grad),
+         "Sutskever's (and Keras's) velocity `buf = momentum * buf - lr * grad`, `x + buf`; "
+         "torch's buffer is `momentum * buf + grad`, and the step is `x - lr * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + mu * (mu * buf + grad)), mu * buf + grad),
+         "Nesterov's step `x - lr * (grad + momentum * buf)`; the heavy ball steps along the "
+         "buffer itself, `x - lr * buf`"),
     ]
     return check_steps(fn, reference, _stepping_cases(("x", "buf", "grad", "lr", "momentum"),
                                                       settings, seed=3),
                        what="momentum step", outputs=("x", "buf"), mistakes=mistakes)
+
+
+def check_nesterov_step(fn) -> Feedback:
+    """Check ``fn(x, buf, grad, lr, momentum) -> (new_x, new_buf)``, torch's Nesterov. Chapter 3.
+
+    ``x`` is torch's parameter, the look-ahead point of Sutskever's form, and ``grad`` the
+    gradient there; ``buf`` is torch's buffer (zeros before a run's first step; the first
+    three cases start mid-run)::
+
+        buf = momentum * buf + grad
+        x = x - lr * (grad + momentum * buf)
+    """
+    def reference(x, buf, grad, lr, momentum):
+        opt = optim.sgd(lr=lr, momentum=momentum, nesterov=True)
+        x, state = opt.step(x, grad, opt.init(x)._replace(t=1, momentum_buffer=buf))
+        return x, state.momentum_buffer
+
+    def new_buf(buf, grad, mu):
+        return mu * buf + grad
+
+    settings = [((1,), 1.0, {"lr": 0.1, "momentum": 0.9}),
+                ((3,), 1.0, {"lr": 0.05, "momentum": 0.5}),
+                ((2, 3), 3.0, {"lr": 0.01, "momentum": 0.99}),
+                ((4,), 0.1, {"lr": 0.7, "momentum": 0.8})]
+    mistakes = [
+        (lambda x, buf, grad, lr, mu: (x - lr * new_buf(buf, grad, mu), new_buf(buf, grad, mu)),
+         "the heavy ball, `x - lr * buf` (the same as `x - lr * (grad + momentum * old_buf)`): "
+         "Nesterov's step adds `momentum` times the *new* buffer to the gradient"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + mu * new_buf(buf, grad, mu)),
+                                       mu * buf - lr * grad),
+         "Sutskever's velocity `v = momentum * v - lr * grad` as the buffer; this exercise "
+         "stores torch's `buf = momentum * buf + grad` (v = -lr * buf)"),
+        (lambda x, buf, grad, lr, mu: (x + lr * (grad + mu * new_buf(buf, grad, mu)),
+                                       new_buf(buf, grad, mu)),
+         "a step uphill: subtract, `x - lr * (...)`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + new_buf(buf, grad, mu)),
+                                       new_buf(buf, grad, mu)),
+         "the look-ahead without its factor `momentum`: the point it leads to is "
+         "`momentum * buf` further, not `buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * mu * new_buf(buf, grad, mu),
+                                       new_buf(buf, grad, mu)),
+         "a step along `momentum * buf` alone: the gradient at the look-ahead point enters the "
+         "step too, `grad + momentum * buf`"),
+    ]
+    # Mid-run buffers in the first three cases, so that the slips differ from the first call
+    # on (with buf = 0 several coincide); the last case starts a run, buf = 0.
+    cases = _stepping_cases(("x", "buf", "grad", "lr", "momentum"), settings, seed=7)
+    rng = np.random.default_rng(9)
+    for case in cases[:3]:
+        case.args["buf"] = rng.standard_normal(case.args["x"].shape)
+    return check_steps(fn, reference, cases, what="Nesterov step", outputs=("x", "buf"),
+                       mistakes=mistakes)
 
 
 def check_rmsprop_step(fn) -> Feedback:
@@ -425,6 +490,45 @@ def check_rmsprop_step(fn) -> Feedback:
     return check_steps(fn, reference, _stepping_cases(("x", "square_avg", "grad", "lr", "alpha",
                                                        "eps"), settings, seed=4),
                        what="RMSProp step", outputs=("x", "square_avg"), mistakes=mistakes)
+
+
+def check_torch_eps(fn) -> Feedback:
+    """Check ``fn(v, eps) -> eps_torch``, torch's ε giving Keras's step at this ``v``. Chapter 4.
+
+    Keras's RMSprop and Adagrad divide by ``sqrt(v + eps)``, torch by ``sqrt(v) + eps_torch``;
+    the two steps agree at a given ``v >= 0`` exactly when::
+
+        eps_torch = sqrt(v + eps) - sqrt(v)     (= eps / (sqrt(v + eps) + sqrt(v)))
+
+    ``v`` is an array (any shape, zeros included); ``eps > 0`` a number. The answer is compared
+    to 1e-9 relative, so any exact form passes.
+    """
+    def reference(v, eps):
+        return eps / (np.sqrt(v + eps) + np.sqrt(v))  # no cancellation for v >> eps
+
+    rng = np.random.default_rng(8)
+    cases = []
+    for eps, shape in [(1e-7, (7,)), (1e-6, (3,)), (1e-3, (2, 3)), (0.1, (4,)), (1e-8, (1,))]:
+        v = eps * np.geomspace(1e-3, 1e4, int(np.prod(shape))).reshape(shape)  # around eps
+        v = rng.permutation(v.ravel()).reshape(shape)
+        v.flat[0] = 0.0 if shape != (1,) else eps  # v = 0 in every case but the last
+        cases.append(Case({"v": v, "eps": eps}))
+    mistakes = [
+        (lambda v, eps: np.sqrt(eps) + 0 * v, "`sqrt(eps)`, which gives Keras's step only at "
+         "v = 0; at this v the two denominators `sqrt(v + eps)` and `sqrt(v) + eps_torch` must "
+         "be equal"),
+        (lambda v, eps: eps + 0 * v, "Keras's `eps` itself: torch adds its ε outside the root, "
+         "so `sqrt(v) + eps` is not `sqrt(v + eps)`; solve for the ε that makes them equal"),
+        (lambda v, eps: np.sqrt(v + eps), "Keras's whole denominator `sqrt(v + eps)`; torch "
+         "adds its ε to `sqrt(v)`, so subtract `sqrt(v)`"),
+        (lambda v, eps: eps / (2 * np.sqrt(v)), "the first-order approximation "
+         "`eps / (2 sqrt(v))`, good only for v much larger than eps and infinite at v = 0; "
+         "solve `sqrt(v) + eps_torch = sqrt(v + eps)` exactly"),
+        (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), "`sqrt(v) - sqrt(v + eps)`, the right "
+         "size with the wrong sign: `sqrt(v + eps) - sqrt(v)` is positive"),
+    ]
+    return check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",), steps=1,
+                       rtol=1e-9, atol=0.0, mistakes=mistakes)
 
 
 def check_adam_step(fn) -> Feedback:

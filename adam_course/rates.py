@@ -4,10 +4,11 @@ Chapter 3. On ``f(x) = 1/2 x^T A x`` each eigen-direction of ``A`` (curvature ``
 its own, and for gradient descent, heavy-ball and Nesterov momentum it follows the linear
 recursion ``x_t = a x_{t-1} - b x_{t-2}`` with
 
-    heavy ball (torch's sgd(momentum=mu)):   a = 1 + mu - lr lam,          b = mu
-    Nesterov   (sgd(..., nesterov=True)):    a = (1 + mu)(1 - lr lam),     b = mu (1 - lr lam)
+    heavy ball (torch's sgd(momentum=beta)):  a = 1 + beta - lr lam,        b = beta
+    Nesterov   (sgd(..., nesterov=True)):     a = (1 + beta)(1 - lr lam),   b = beta (1 - lr lam)
 
-(``mu = 0`` is plain gradient descent, ``x_t = (1 - lr lam) x_{t-1}``). The error shrinks like
+(``beta = 0`` is plain gradient descent, ``x_t = (1 - lr lam) x_{t-1}``; as in the book, ``mu``
+is the smallest curvature, never the momentum). The error shrinks like
 ``rho^t``, where the **rate** ``rho`` is the largest root modulus of ``z^2 - a z + b`` over
 the curvatures. :func:`quadratic_rate` computes it; :func:`gd_optimal` and
 :func:`heavy_ball_optimal` give the best fixed parameters for curvatures in ``[mu, L]``; and

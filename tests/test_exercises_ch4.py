@@ -1,0 +1,70 @@
+"""Chapter 4's checker for porting Keras's ε (inside the root) to torch's (outside).
+
+The right answer is checked by what it is for: with it, one torch.optim.RMSprop step equals the
+step of Keras's formula lr * g / sqrt(v + eps) (written here from keras/src/optimizers/rmsprop.py).
+"""
+
+import numpy as np
+import pytest
+import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
+
+from adam_course.exercises import Feedback, check_torch_eps
+
+
+def torch_eps(v, eps):
+    return np.sqrt(v + eps) - np.sqrt(v)
+
+
+def test_the_right_answer_passes_in_either_form():
+    feedback = check_torch_eps(torch_eps)
+    assert feedback.ok, feedback.message
+    assert feedback.message == "Correct: your torch ε matches the reference on 5 cases."
+    assert check_torch_eps(lambda v, eps: eps / (np.sqrt(v + eps) + np.sqrt(v)))
+
+
+@pytest.mark.parametrize("keras_eps", [1e-7, 1e-3])
+def test_with_the_answer_torchs_rmsprop_takes_keras_step(keras_eps):
+    rng = np.random.default_rng(1)
+    lr, rho = 0.01, 0.9
+    x, grad = rng.standard_normal(6), 1e-3 * rng.standard_normal(6)
+    v_before = 1e-7 * rng.random(6)
+    v = rho * v_before + (1 - rho) * grad**2            # both frameworks' new average
+    keras_x = x - lr * grad / np.sqrt(v + keras_eps)    # Keras: epsilon inside the root
+    for i in range(6):                                  # torch's eps is a scalar per optimizer
+        p = torch.nn.Parameter(torch.tensor(x[i:i + 1].copy()))
+        opt = torch.optim.RMSprop([p], lr=lr, alpha=rho, eps=float(torch_eps(v[i], keras_eps)),
+                                  foreach=False)
+        opt.state[p] = {"step": torch.tensor(0.0),
+                        "square_avg": torch.tensor(v_before[i:i + 1].copy())}
+        p.grad = torch.tensor(grad[i:i + 1].copy())
+        opt.step()
+        np.testing.assert_allclose(p.detach().numpy(), keras_x[i:i + 1], rtol=1e-12)
+
+
+SLIPS = [
+    (lambda v, eps: np.sqrt(eps) + 0 * v, ["`eps_torch[", "`sqrt(eps)`", "only at v = 0"]),
+    (lambda v, eps: eps + 0 * v, ["Keras's `eps` itself"]),
+    (lambda v, eps: np.sqrt(v + eps), ["whole denominator", "subtract `sqrt(v)`"]),
+    (lambda v, eps: eps / (2 * np.sqrt(v)), ["is inf on the first call", "first-order"]),
+    (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), ["wrong sign"]),
+    (lambda v, eps: np.sqrt(eps), ["returned a float", "numpy array"]),
+    (lambda v, eps: torch_eps(v, eps).astype(np.float32), ["wrong"]),
+]
+
+
+@pytest.mark.parametrize("fn, fragments", SLIPS, ids=range(len(SLIPS)))
+def test_each_slip_gets_its_message(fn, fragments):
+    feedback = check_torch_eps(fn)
+    assert not feedback.ok
+    for fragment in fragments:
+        assert fragment in feedback.message, feedback.message
+    assert feedback.message.endswith(".") and "\n" not in feedback.message
+
+
+def test_no_learner_function_makes_the_checker_raise():
+    for fn in [lambda *a: None, lambda *a: "text", lambda *a: np.zeros(7), lambda: 0,
+               lambda *a: [][0], lambda v, eps: v + 1j, lambda *a: a, 3, None,
+               lambda v, eps: np.sqrt(-v - eps)]:
+        feedback = check_torch_eps(fn)
+        assert isinstance(feedback, Feedback) and not feedback.ok
+        assert feedback.message and "\n" not in feedback.message
