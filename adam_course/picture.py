@@ -290,18 +290,29 @@ def check_settings(values, settings):
             checks.fail("setting", key, "one of " + ", ".join(map(repr, settings)))
 
 
+class _Diverged(Exception):
+    """A run passed the divergence threshold during the fast pass of :func:`run`."""
+
+
 def run(optimizer, gradient, x0, steps, threshold):
     """``optim.minimize`` with a run frozen (and recorded as nan) once ``|x| > threshold``.
 
     ``gradient()`` makes the grad_fn afresh (a noisy landscape starts its draws again). The
-    unguarded run is about twice as fast; it is kept when no run passes the threshold, where
-    the guarded one gives the same numbers.
+    unguarded run is about 1.5x faster; it is kept when no run passes the threshold, where
+    the guarded one gives the same numbers, and it stops as soon as one does.
     """
+    grad_fn = gradient()
+
+    def watched(x):
+        if not np.all(np.abs(x) <= threshold):
+            raise _Diverged
+        return grad_fn(x)
+
     with np.errstate(over="ignore", invalid="ignore"):
         try:
-            trajectory = optim.minimize(optimizer, gradient(), x0, steps)
-            if np.all(np.abs(trajectory) <= threshold):
+            trajectory = optim.minimize(optimizer, watched, x0, steps)
+            if np.all(np.abs(trajectory[-1]) <= threshold):
                 return trajectory
-        except ValueError:  # a non-finite step: run again with the guard
+        except (_Diverged, ValueError):  # ValueError: a step that is not finite
             pass
     return optim.minimize(optimizer, gradient(), x0, steps, divergence_threshold=threshold)

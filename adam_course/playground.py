@@ -59,7 +59,7 @@ def _knob(optimizer, key):
         "beta1": "β1", "beta2": "β2", "eps": "ε"}.get(key, key)
 
 
-def title(optimizer, settings):
+def _title(optimizer, settings):
     """``"Adam, lr = 0.1, β1 = 0.9, β2 = 0.999, ε = 1e-8"``: the knobs ``optimizer`` uses."""
     knobs = ("lr", *catalog.entry(optimizer).knobs)
     return ", ".join([catalog.entry(optimizer).label,
@@ -203,7 +203,7 @@ class Explorer(widgets.VBox):
             self._runs = dict(list(self._runs.items())[-255:])  # keep the last 256 runs
             self._runs[key] = _trajectory(self.landscape, optimizer, int(new["steps"]))
         self.trajectory = self._runs[key]
-        self.caption.value = f"<b>{html.escape(title(new['optimizer'], new))}</b>"
+        self.caption.value = f"<b>{html.escape(_title(new['optimizer'], new))}</b>"
         self.image.value = self.render()
         self.status.value = self._status()
         return self.trajectory

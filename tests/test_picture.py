@@ -107,6 +107,13 @@ def test_run_freezes_a_diverged_run_and_restarts_a_noisy_gradient():
     np.testing.assert_allclose(xs[:, 0, 0], 0.5 ** np.arange(9))
     np.testing.assert_allclose(xs[:4, 1, 0], (-2.0) ** np.arange(4))  # |x| = 8, then 16 > 10
     assert np.all(np.isnan(xs[4:, 1]))
+
+    def there_and_back():  # x goes 0 -> 5 -> 0: past the threshold, then back below it
+        kicks = iter([-5.0, 5.0])
+        return lambda x: np.full_like(x, next(kicks))
+
+    xs = picture.run(optim.sgd(lr=1.0), there_and_back, np.zeros(1), 2, 1.0)
+    np.testing.assert_array_equal(xs[:, 0], [0.0, np.nan, np.nan])  # frozen at step 1
     noisy = landscapes.stochastic(landscapes.hump(), noise=3.0, seed=2)
     guarded = optim.minimize(optim.sgd(lr=0.2), noisy.grad, np.full((5, 1), -1.6), 30,
                              divergence_threshold=1e3)  # some runs diverge
