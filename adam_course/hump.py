@@ -103,7 +103,8 @@ class HumpPicture(picture.Picture):
                 time_ax.annotate(text, (1.0, y), xycoords=("axes fraction", "data"),
                                  xytext=(4, 0), textcoords="offset points", ha="left",
                                  va="center", fontsize=8, color="0.3")
-            self.paths, = time_ax.plot([], [], linewidth=0.7, alpha=0.35)
+            self.paths, = time_ax.plot([], [], linewidth=0.7, alpha=0.35,
+                                       solid_joinstyle="miter")  # round joins: 15% slower
             time_ax.set(xlim=(0, steps), ylim=(lo - 0.2, hi + 0.2), xlabel="step $t$",
                         ylabel="$x_t$", title="every run, step by step")
             titles = (self.figure.suptitle("Ag", fontsize=11),) if titled else ()
