@@ -154,6 +154,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=5, help="key presses per explorer")
     parser.add_argument("--width", type=int, default=1280, help="browser window width (px)")
+    parser.add_argument("--screenshots", type=Path, help="save each explorer's output here")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -182,6 +183,12 @@ def main(argv=None):
             page.wait_for_function(IDLE, timeout=120_000, polling=200)
             page.wait_for_timeout(1000)
             cut = page.evaluate(CUT)
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                cells = page.locator(".jp-Notebook .jp-Cell")
+                for index in range(1, len(CELLS)):
+                    cells.nth(index).locator(".jp-OutputArea").screenshot(
+                        path=args.screenshots / f"cell{index}.png")
             print(f"JupyterLab at {args.width} px wide, {args.moves} key presses per explorer "
                   "(ms from the key press to the new image's src / to its load):")
             for index, name in enumerate(CELLS):
