@@ -16,20 +16,22 @@ of :mod:`adam_course.optim`, so an exercise checks against the same code the boo
 
 from __future__ import annotations
 
+import functools
 import inspect
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from adam_course import optim
+from adam_course import optim, rates
 from adam_course.data import LinearRegression
 
 __all__ = [
     "Feedback", "Case", "check_steps",
-    "check_gd_step", "check_minibatch_gradient", "check_momentum_step", "check_nesterov_step",
-    "check_rmsprop_step", "check_torch_eps",
+    "check_gd_step", "check_best_step", "check_minibatch_gradient", "check_mean_square_limit",
+    "check_momentum_step", "check_nesterov_step", "check_rmsprop_step", "check_torch_eps",
     "check_adam_step", "check_bias_corrected_ema",
 ]
 
@@ -322,6 +324,103 @@ def check_gd_step(fn) -> Feedback:
                        what="gradient-descent step", mistakes=mistakes)
 
 
+def _numbers_as_arrays(fn, count=1):
+    """``fn``, with every real number it returns (alone, or inside a tuple or list) turned into
+    a 0-d float array, so that :func:`check_steps` can compare answers that are plain numbers
+    (``2 / (L + mu)`` is a float, not an array). A size-1 array counts as a number, and an
+    array of ``count > 1`` numbers as that many values; anything else is passed on untouched
+    for the engine to judge. ``functools.wraps`` keeps ``fn``'s signature, so the engine still
+    reports a wrong one."""
+    def number(value):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return np.asarray(value, dtype=np.float64)
+        if isinstance(value, np.ndarray) and value.size == 1:
+            return value.reshape(())
+        return value
+
+    @functools.wraps(fn)
+    def wrapped(*args):
+        result = fn(*args)
+        if count > 1 and isinstance(result, np.ndarray) and result.shape == (count,):
+            result = tuple(result)
+        if isinstance(result, tuple | list):
+            return type(result)(number(r) for r in result)
+        return number(result)
+    return wrapped
+
+
+def check_best_step(fn) -> Feedback:
+    """Check ``fn(A) -> (lr, rate)``: the best fixed step of gradient descent on the bowl
+    ``1/2 x^T A x`` and the factor by which the distance to the minimum then shrinks per step.
+    Chapter 1.
+
+    With ``L`` and ``mu`` the largest and smallest eigenvalues of the symmetric positive
+    definite ``A``: ``lr = 2 / (L + mu)``, ``rate = (L - mu) / (L + mu)``
+    (:func:`adam_course.rates.gd_optimal`). The cases are bowls whose axes are not the
+    coordinate axes, of sizes 1 to 5.
+    """
+    def eigen(A):
+        curvatures = np.linalg.eigvalsh(A)
+        return curvatures[-1], curvatures[0]
+
+    def reference(A):
+        return rates.gd_optimal(*eigen(A))
+
+    def best(L, mu):
+        return 2 / (L + mu), (L - mu) / (L + mu)
+
+    def diagonal(A):
+        return best(np.max(np.diag(A)), np.min(np.diag(A)))
+
+    def one_over_L(A):
+        L, mu = eigen(A)
+        return 1 / L, 1 - mu / L
+
+    def two_over_L(A):
+        L, mu = eigen(A)
+        return 2 / L, max(1 - 2 * mu / L, 1.0)
+
+    def squared(A):
+        lr, rate = best(*eigen(A))
+        return lr, rate**2
+
+    def swapped(A):
+        lr, rate = best(*eigen(A))
+        return rate, lr
+
+    def second_largest(A):
+        curvatures = np.linalg.eigvalsh(A)
+        return best(curvatures[1], curvatures[0])
+
+    rng = np.random.default_rng(11)
+    cases = []
+    for curvatures in [(1.0, 10.0), (0.5, 2.0, 8.0), (4.0,), (3.0, 1.0, 9.0, 2.0),
+                       (0.01, 0.3, 0.5, 0.7, 1.0)]:
+        q, _ = np.linalg.qr(rng.standard_normal((len(curvatures), len(curvatures))))
+        if len(curvatures) == 2:  # the chapter's bowl: tilted by 30 degrees
+            c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+            q = np.array([[c, -s], [s, c]])
+        A = q @ np.diag(curvatures) @ q.T
+        cases.append(Case({"A": (A + A.T) / 2}))
+
+    mistakes = [
+        (diagonal, "the diagonal of A: those are the curvatures along the coordinate axes; the "
+         "bowl's own curvatures are the eigenvalues of A (`np.linalg.eigvalsh(A)`)"),
+        (one_over_L, "lr = 1/L, which solves the steepest direction in one step but leaves the "
+         "flattest one shrinking by 1 - mu/L: balance |1 - lr mu| and |1 - lr L| instead"),
+        (two_over_L, "lr = 2/L, the stability limit, where the steepest direction no longer "
+         "converges (rate 1): the best step is well below it"),
+        (squared, "the square of the rate, the factor for f - f*: the distance shrinks by "
+         "(L - mu)/(L + mu) per step"),
+        (swapped, "the two values swapped: return `(lr, rate)`"),
+        (second_largest, "the two smallest eigenvalues: L is the largest, "
+         "`np.linalg.eigvalsh(A)[-1]` (eigvalsh sorts them in increasing order)"),
+    ]
+    fn = _numbers_as_arrays(fn, count=2) if callable(fn) else fn
+    return check_steps(fn, reference, cases, what="best step and rate", outputs=("lr", "rate"),
+                       steps=1, mistakes=mistakes)
+
+
 def check_minibatch_gradient(fn) -> Feedback:
     """Check ``fn(w, X, y) -> gradient of 1/(2B) ||X w - y||^2`` on minibatches. Chapter 2.
 
@@ -348,6 +447,61 @@ def check_minibatch_gradient(fn) -> Feedback:
     ]
     return check_steps(fn, reference, cases, what="minibatch gradient", outputs=("grad",),
                        steps=1, mistakes=mistakes)
+
+
+def check_mean_square_limit(fn) -> Feedback:
+    """Check ``fn(x, B) -> limit``: SGD's mean-square stability limit on a one-feature least-
+    squares problem. Chapter 2.
+
+    The loss is ``1/(2n) sum_i (x_i w - y_i)^2`` and each step uses a minibatch of ``B`` of the
+    ``n`` examples, drawn without replacement. The batch curvature ``h_B``, the mean of
+    ``x_i^2`` over the batch, has mean ``lam = mean(x**2)`` and variance
+    ``var(x**2) / B * (n - B) / (n - 1)``; the second moment of ``w_t - w*`` stays bounded iff
+    ``E[(1 - lr h_B)^2] < 1``, that is ``lr < 2 lam / E[h_B^2]`` with
+    ``E[h_B^2] = lam^2 + var(h_B)``.
+    """
+    def limit(x, B, spread=None, fpc=True, ddof=0, per_batch=True, numerator=True, factor=2.0,
+              mean_square=True):
+        h = x**2
+        lam = h.mean()
+        var = np.var(x if spread == "x" else h, ddof=ddof)
+        var_B = var / B if per_batch else var
+        if fpc and len(x) > 1:
+            var_B = var_B * (len(x) - B) / (len(x) - 1)
+        second = lam**2 + var_B if mean_square else var_B
+        return factor * (lam if numerator else 1.0) / second
+
+    def mistake(**how):
+        return lambda x, B: limit(x, B, **how)
+
+    rng = np.random.default_rng(12)
+    cases = [Case({"x": rng.standard_normal(8), "B": 3}),
+             Case({"x": 2.0 * rng.standard_normal(20), "B": 5}),
+             Case({"x": rng.exponential(size=50), "B": 1}),
+             Case({"x": rng.standard_normal(12), "B": 12}),  # B = n: the full gradient, 2/lam
+             Case({"x": rng.standard_normal(1000), "B": 10})]
+    mistakes = [
+        (lambda x, B: 2 / np.mean(x**2), "2/lam, gradient descent's limit, which only keeps the "
+         "mean stable: the second moment needs E[(1 - lr h_B)^2] < 1, and h_B changes from batch "
+         "to batch"),
+        (mistake(fpc=False), "the variance of h_B for batches drawn with replacement: without "
+         "replacement it is smaller by the finite-population factor (n - B)/(n - 1)"),
+        (mistake(spread="x"), "the variance of x: the batch curvature h_B is a mean of x_i^2, "
+         "so use the variance of `x**2`"),
+        (mistake(ddof=1), "the sample variance (ddof=1): the finite-population formula uses the "
+         "population variance, `np.var(x**2)`"),
+        (mistake(per_batch=False), "the variance of a single x_i^2: the variance of the mean of B "
+         "of them is B times smaller (before the finite-population factor)"),
+        (mistake(numerator=False), "2/E[h_B^2]: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "
+         "lr < 2 lam / E[h_B^2]"),
+        (mistake(factor=1.0), "half the limit: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "
+         "lr < 2 lam / E[h_B^2]"),
+        (mistake(mean_square=False), "a limit with Var(h_B) in place of E[h_B^2]: the second "
+         "moment is the variance plus the square of the mean, lam^2 + Var(h_B)"),
+    ]
+    fn = _numbers_as_arrays(fn) if callable(fn) else fn
+    return check_steps(fn, limit, cases, what="mean-square stability limit",
+                       outputs=("limit",), steps=1, mistakes=mistakes)
 
 
 def check_momentum_step(fn) -> Feedback:
