@@ -10,7 +10,9 @@ Prints small tables:
    ``bias.moments_explorer``), over ``--repeats`` values of one slider;
 2. the static explorer's build time and HTML size;
 3. step throughput of each optimizer, one run and a batch of 1000 runs;
-4. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
+4. if torch is installed: one step of adam, sgd (momentum) and rmsprop against torch.optim's
+   default and fused steps, at 2 to 1,000,000 elements (``benchmarks/steps.py``);
+5. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
    kernel (cwd = notebooks/), with the slowest marked.
 
 Exits with status 1 if a notebook fails to execute; timings are reported, never asserted.
@@ -29,7 +31,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np  # noqa: E402
 
-from adam_course import bias, landscapes, noise, optim, widgets  # noqa: E402
+from adam_course import bias, catalog, landscapes, noise, optim, widgets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REDRAW_BUDGET_MS = 100.0
@@ -119,8 +121,10 @@ def bench_static():
 def bench_steps():
     rows = []
     bowl = landscapes.bowl()
-    for name, factory in optim.OPTIMIZERS.items():
-        opt = factory(lr=1e-3)
+    for name, entry in catalog.CATALOG.items():
+        if name == "gd":  # the same method as sgd
+            continue
+        opt = entry.factory(lr=1e-3)
         cells = [name]
         for runs in (None, 1000):
             x = bowl.start if runs is None else np.tile(bowl.start, (runs, 1))
@@ -131,6 +135,17 @@ def bench_steps():
         rows.append(cells)
     table("Optimizer steps on the bowl (minimize, grad included)",
           ["optimizer", "µs/step (1 run)", "µs/step (1000 runs)"], rows)
+
+
+def bench_against_torch():
+    try:
+        import torch  # noqa: F401  (a test requirement, not a reader's)
+    except ImportError:
+        print("\nSteps against torch.optim: torch is not installed, skipped")
+        return
+    import steps
+
+    table(steps.TITLE, steps.HEADER, steps.rows(rounds=5))
 
 
 def bench_notebooks():
@@ -171,6 +186,7 @@ def main(argv=None):
     bench_other_explorers(args.repeats)
     bench_static()
     bench_steps()
+    bench_against_torch()
     ok = True if args.skip_notebooks else bench_notebooks()
     return 0 if ok else 1
 
