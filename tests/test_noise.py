@@ -102,7 +102,7 @@ def test_explorer_is_a_widget_showing_the_runs_of_its_settings(explorer):
     t, x = explorer.picture.paths.get_data()
     finite = np.isfinite(x)
     np.testing.assert_array_equal(np.sort(x[finite]), np.sort(explorer.xs.ravel()))
-    assert explorer.picture.paths.get_color() == plotting.COLORS["sgd"]
+    assert explorer.picture.paths.get_color() == plotting.color("sgd")
     past = int(np.sum(explorer.xs[-1] > roots()[1]))
     assert f"noise = 2: {past} of 10 runs end past the hump" in explorer.picture.title.get_text()
 
@@ -110,7 +110,7 @@ def test_explorer_is_a_widget_showing_the_runs_of_its_settings(explorer):
 def test_explorer_with_momentum_draws_in_momentums_colour():
     e = noise.hump_explorer(steps=50, runs=4, momentum=0.5)
     assert "momentum" in e.controls
-    assert e.picture.paths.get_color() == plotting.COLORS["momentum"]
+    assert e.picture.paths.get_color() == plotting.color("momentum")
     assert "momentum = 0.5" in e.picture.title.get_text()
 
 

@@ -52,7 +52,7 @@ def test_moving_the_lr_slider_gives_adams_trajectory_for_that_lr(explorer):
     # the drawn path is the trajectory
     panel = explorer._panels["bowl"]
     np.testing.assert_array_equal(panel.path.get_xydata(), explorer.trajectory)
-    assert panel.path.get_color() == plotting.COLORS["adam"]
+    assert panel.path.get_color() == plotting.color("adam")
 
 
 def test_momentum_uses_beta1_as_its_heavy_ball_coefficient(explorer):
