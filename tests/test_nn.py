@@ -164,7 +164,7 @@ def test_bad_sizes_raise_a_value_error(sizes):
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, p: m.loss(p[:-1], np.zeros((2, 5)), [0, 1]),
-     r"Invalid params: shape \(38,\), expected \(39,\)"),
+     r"Invalid params: shape \(38,\) \(must be \(39,\)\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 4)), [0, 1]), r"Invalid X: shape \(2, 4\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0, 3]), r"Invalid y"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0.0, 1.0]), r"Invalid y"),
