@@ -1,4 +1,4 @@
-"""Data sets: the digits of chapter 7 and two small synthetic problems (chapters 2, 4 and 6).
+"""Data sets: the digits and two small synthetic problems (chapters 2, 4 and 6).
 
 Weights ``w`` may carry a leading "runs" axis: ``w`` of shape ``(R, dim)`` is R independent
 points, and ``loss``, ``grad`` and ``minibatch_grad`` answer for each (each run draws its own
@@ -16,7 +16,7 @@ from adam_course import checks
 __all__ = ["Digits", "load_digits", "LinearRegression", "LogisticRegression"]
 
 
-# --- chapter 7: the digits --------------------------------------------------------------------
+# --- the digits (for a network) -----------------------------------------------------------
 
 
 class Digits(NamedTuple):
@@ -29,7 +29,7 @@ class Digits(NamedTuple):
 
 
 def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
-    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download). Chapter 7.
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
 
     A stratified, seeded train/test split; each of the 64 pixel features is standardised
     with the mean and standard deviation of the *training* set (a pixel that is constant on
@@ -133,7 +133,7 @@ class LinearRegression(_Problem):
         return 0.5 * np.mean((_linear(w, X) - y) ** 2, axis=-1)
 
     def batch_grad(self, w, X, y):
-        """X^T (X w - y) / B, the gradient of :meth:`batch_loss`. Chapter 2."""
+        """X^T (X w - y) / B, the gradient of :meth:`batch_loss` (chapter 2's exercise)."""
         return _transpose_times(_linear(w, X) - y, X)
 
     def grad_variance(self, w, batch_size: int, replace: bool = False) -> np.ndarray:

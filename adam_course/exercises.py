@@ -47,7 +47,7 @@ main thread, where a kernel runs cells; elsewhere, and where SIGALRM does not ex
 
 @dataclass(frozen=True, repr=False)
 class Feedback:
-    """A checker's verdict: ``ok`` and one friendly sentence. Chapter 1.
+    """A checker's verdict: ``ok`` and one friendly sentence.
 
     Shows as its message with a ✅ or ❌ in front; ``bool(feedback)`` is ``ok``, so a notebook
     can ``assert check_gd_step(my_step)``.
@@ -130,7 +130,7 @@ def _time_limit(seconds):
 
 def check_steps(fn, reference, cases, *, what, outputs=("x",), steps=STEPS, rtol=1e-7,
                 atol=1e-10, mistakes=()) -> Feedback:
-    """Compare ``fn`` with ``reference`` over ``cases`` x ``steps`` calls. Chapter 1.
+    """Compare ``fn`` with ``reference`` over ``cases`` x ``steps`` calls.
 
     ``reference`` takes the same arguments as ``fn`` and returns one array or a tuple of arrays
     named ``outputs``. ``mistakes`` is a list of ``(function, hint)``: when the learner's wrong

@@ -26,7 +26,8 @@ __all__ = ["Landscape", "bowl", "rosenbrock", "beale", "saddle", "hump", "stocha
 class Landscape:
     """A function ``f`` on points of shape ``(..., dim)`` with its exact gradient.
 
-    Chapter 1. ``f(x)`` has shape ``x.shape[:-1]``; ``grad(x)`` has shape ``x.shape``.
+    Chapter 2 (every landscape is one; chapter 2 makes its own). ``f(x)`` has shape
+    ``x.shape[:-1]``; ``grad(x)`` has shape ``x.shape``.
     Extra facts about a landscape (a bowl's ``L`` and ``kappa``, the hump's ``hump_top``) are
     plain attributes.
     """

@@ -1,4 +1,4 @@
-"""A small multilayer perceptron in numpy, with backpropagation written out by hand. Chapter 7.
+"""A small multilayer perceptron in numpy, with backpropagation written out by hand.
 
 The parameters theta live in ONE flat float64 vector, so every optimizer of
 :mod:`adam_course.optim` trains the network unchanged: ``theta, state = opt.step(theta, g, state)``.
@@ -29,7 +29,7 @@ __all__ = ["MLP", "train"]
 
 
 class MLP:
-    """A tanh multilayer perceptron with a softmax cross-entropy output. Chapter 7.
+    """A tanh multilayer perceptron with a softmax cross-entropy output.
 
     ``sizes = (64, 32, 10)`` means 64 inputs, one hidden layer of 32 units and 10 classes.
     """
@@ -166,7 +166,7 @@ def _cross_entropy(logits, y) -> float:
 
 def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, seed: int = 0,
           X_test=None, y_test=None):
-    """Minibatch training: each epoch visits the shuffled training set once. Chapter 7.
+    """Minibatch training: each epoch visits the shuffled training set once.
 
     Every minibatch gives one ``params, state = optimizer.step(params, g, state)``. After
     each epoch ``history`` records ``train_loss`` (on the full training set) and, when test

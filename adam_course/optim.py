@@ -95,9 +95,8 @@ class SGDState(NamedTuple):
 
 
 def sgd_update(params, g, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False):
-    r"""One step of gradient descent, with torch's heavy-ball or Nesterov momentum.
-
-    Chapter 1 (plain), chapter 3 (momentum). With the gradient ``g_t``::
+    r"""One step of :func:`sgd`: gradient descent (chapter 1), with torch's heavy-ball or
+    Nesterov momentum (chapter 3). With the gradient ``g_t``::
 
         b_t = momentum * b_{t-1} + (1 - dampening) * g_t      (b_1 = g_1)
         theta_t = theta_{t-1} - lr * b_t                       (heavy ball)
@@ -145,9 +144,7 @@ class AdaGradState(NamedTuple):
 
 
 def adagrad_update(params, g, state, *, lr, lr_decay=0.0, eps=1e-10):
-    r"""One AdaGrad step (Duchi et al., 2011): divide by the root of the *sum* of squares.
-
-    Chapter 4::
+    r"""One step of :func:`adagrad` (chapter 4): divide by the root of the *sum* of squares::
 
         s_t = s_{t-1} + g_t^2                                  (s_0 = initial_accumulator_value)
         lr_t = lr / (1 + (t - 1) * lr_decay)
@@ -177,9 +174,9 @@ class RMSPropState(NamedTuple):
 
 
 def rmsprop_update(params, g, state, *, lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False):
-    r"""One RMSProp step (Tieleman & Hinton, 2012): divide by the root of an EMA of g^2.
+    r"""One step of :func:`rmsprop` (chapter 4): divide by the root of an EMA of g^2.
 
-    Chapter 4. ``alpha`` is the decay of the average (the book's ``beta2``)::
+    ``alpha`` is the decay of the average (the book's ``beta2``), not a step size::
 
         v_t = ema(v_{t-1}, g_t^2, alpha)
         d_t = sqrt(v_t - mbar_t^2) + eps   with mbar_t = ema(mbar_{t-1}, g_t, alpha)  (centered)
@@ -226,9 +223,8 @@ class AdamState(NamedTuple):
 
 def adam_update(params, g, state, *, lr, betas, eps, amsgrad=False, correct="both",
                 eps_root=0.0):
-    r"""One Adam step (Kingma & Ba, 2015, Algorithm 1): momentum + RMSProp + bias correction.
-
-    Chapter 5 (the bias correction and the ``correct`` flag: chapter 6)::
+    r"""One step of :func:`adam` (Kingma & Ba, 2015, Algorithm 1; chapter 5): momentum +
+    RMSProp + bias correction (chapter 6, which also leaves it out with ``correct``)::
 
         m_t = ema(m_{t-1}, g_t, beta1)               momentum's direction
         v_t = ema(v_{t-1}, g_t^2, beta2)             RMSProp's scale
@@ -264,7 +260,7 @@ def adam_update(params, g, state, *, lr, betas, eps, amsgrad=False, correct="bot
 
 def adamw_update(params, g, state, *, lr, betas, eps, weight_decay, amsgrad=False,
                  correct="both", eps_root=0.0):
-    r"""One AdamW step (Loshchilov & Hutter, 2019): decay theta, then :func:`adam_update`.
+    r"""One step of :func:`adamw`: decay theta, then :func:`adam_update`.
 
     ``theta <- theta * (1 - lr * weight_decay)`` before the Adam step: the decay never passes
     through m and v, so it is not rescaled by ``1 / sqrt(v_hat)`` as an L2 term would be.
@@ -283,7 +279,7 @@ class AdamaxState(NamedTuple):
 
 
 def adamax_update(params, g, state, *, lr, betas, eps):
-    r"""One AdaMax step (Kingma & Ba, 2015, §7.1): Adam with the infinity norm in place of v.
+    r"""One step of :func:`adamax`: Adam with the infinity norm in place of v.
 
     As torch computes it (ε inside the max)::
 
@@ -312,7 +308,7 @@ class NAdamState(NamedTuple):
 
 
 def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
-    r"""One NAdam step (Dozat, 2016): Adam with Nesterov's look-ahead on m, as torch does it.
+    r"""One step of :func:`nadam`: Adam with Nesterov's look-ahead on m, as torch does it.
 
     With the momentum schedule ``mu_t = beta1 * (1 - 0.96^(t psi) / 2)``
     (``psi = momentum_decay``) and ``P_t = mu_1 ... mu_t``::
@@ -344,7 +340,8 @@ def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
 class Optimizer:
     """An optimizer: a name, its hyperparameters, and the pure pair ``init`` / ``step``.
 
-    Chapter 1. ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
+    What every factory returns (chapter 1 runs one with :func:`minimize`).
+    ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
     ``opt.step(params, grads, state, lr=0.01)`` overrides the step size for that one step
     (chapter 2's schedules); the state does not depend on it. ``name`` is what the book calls
     it (``"momentum"`` for ``sgd(momentum=0.9)``: its colour and label in figures),

@@ -83,14 +83,14 @@ def color(name):
 def label(name):
     """The legend label: ``"adam, lr=0.1"`` -> ``"Adam, lr=0.1"``; ``"gd"`` -> ``"GD"``.
 
-    Chapter 1.
+    Chapter 2.
     """
     entry, note = _split(name)
     return entry.label + note
 
 
 def style(name):
-    """Keyword arguments for ``ax.plot``: colour, line style, marker and label. Chapter 1."""
+    """Keyword arguments for ``ax.plot``: colour, line style, marker and label. Chapter 3."""
     entry, note = _split(name)
     kwargs = {"color": entry.color, "linestyle": entry.linestyle, "marker": entry.marker,
               "label": entry.label + note}
@@ -133,7 +133,7 @@ def _styles(names):
 
 @contextmanager
 def book_style():
-    """Use the book's matplotlib settings inside a ``with`` block. Chapter 1."""
+    """Use the book's matplotlib settings inside a ``with`` block (every figure here does)."""
     with mpl.rc_context(BOOK_RC):
         yield
 
@@ -189,8 +189,8 @@ def _levels(Z, base, n):
 def contour(landscape, ax=None, levels=15, resolution=150, filled=True):
     """Draw a 2-D landscape on its window as quiet contours, with a star at the minimum.
 
-    Chapter 1. Levels are log-spaced above the minimum when the range is large (Rosenbrock,
-    Beale); pass an array for explicit levels.
+    Under :func:`trajectories`. Levels are log-spaced above the minimum when the range is
+    large (Rosenbrock, Beale); pass an array for explicit levels.
     """
     _check_dim(landscape, 2, "contour")
     with book_style():
