@@ -52,7 +52,7 @@ from adam_course import checks
 __all__ = [
     "ema", "bias_correction",
     "SGDState", "sgd_update", "AdaGradState", "adagrad_update", "RMSPropState",
-    "rmsprop_update", "AdamState", "adam_update", "adamw_update", "AdamaxState",
+    "rmsprop_update", "CORRECTIONS", "AdamState", "adam_update", "adamw_update", "AdamaxState",
     "adamax_update", "NAdamState", "nadam_update",
     "Optimizer", "from_update",
     "sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam",
@@ -242,19 +242,15 @@ def adam_update(params, g, state, *, lr, betas, eps, amsgrad=False, correct="bot
     m = ema(state.m, g, beta1)
     v = ema(state.v, g * g, beta2)
     v_max = np.maximum(state.v_max, v) if amsgrad else None
-    c1 = bias_correction(beta1, t) if correct in ("both", "m") else 1
-    c2 = bias_correction(beta2, t) if correct in ("both", "v") else 1
-    # theta - lr / c1 * m / (sqrt(v / c2 + eps_root) + eps): one new array, as torch does it
-    if _is_zero(eps_root):
-        new = np.sqrt(v_max if amsgrad else v)
-        new /= c2**0.5
-    else:
-        new = (v_max if amsgrad else v) / c2
-        new += eps_root
-        np.sqrt(new, out=new)
-    new += eps
-    np.divide(m, new, out=new)
-    new *= lr / c1
+    m_hat = m / bias_correction(beta1, t) if correct in ("both", "m") else m
+    v_hat = (v_max if amsgrad else v) / (bias_correction(beta2, t)
+                                         if correct in ("both", "v") else 1)
+    if not _is_zero(eps_root):
+        v_hat += eps_root
+    # theta - lr * m_hat / (sqrt(v_hat) + eps), computed in v_hat's new array
+    denom = np.sqrt(v_hat, out=v_hat)
+    denom += eps
+    new = np.divide(lr * m_hat, denom, out=denom)
     return np.subtract(params, new, out=new), AdamState(t=t, m=m, v=v, v_max=v_max)
 
 
@@ -440,10 +436,10 @@ def from_update(name, init, update, hyperparams, *, factory=None) -> Optimizer:
             lr = checks.per_run(lr, "learning rate (lr)", lo=0)
             kwargs = {**kwargs, "lr": _against(lr, params, "lr")}
         new_params, new_state = update(params, g, state, **kwargs)
-        if not math.isfinite(np.add.reduce(new_params, axis=None)):  # one pass, not two
-            checks.finite(params, "params", _NOT_FINITE_HINT)
-            checks.finite(grads, "grads", _NOT_FINITE_HINT)
-        return new_params, new_state
+        if not math.isfinite(np.vdot(new_params, new_params)):  # one pass instead of two:
+            checks.finite(params, "params", _NOT_FINITE_HINT)  # a nan or inf in params or
+            checks.finite(grads, "grads", _NOT_FINITE_HINT)    # grads makes the sum of squares
+        return new_params, new_state                           # of the result nan or inf
 
     return Optimizer(name, hyperparams, init_state, step, update, factory)
 

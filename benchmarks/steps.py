@@ -20,6 +20,7 @@ Run by ``benchmarks/run.py`` (``make bench``) when torch is installed.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import numpy as np
@@ -70,17 +71,20 @@ def per_call(fn, n):
 
 
 def measure(fns, rounds, budget=0.05):
-    """Minimum seconds per call of each function, over rounds of interleaved batches."""
+    """Minimum seconds per call of each function, over rounds of interleaved batches, and the
+    page faults per call (minor faults: first touches of freshly mapped memory)."""
     fns = [fn for fn in fns if fn is not None]
     for fn in fns:  # warm up (state, allocator, threads)
         for _ in range(3):
             fn()
     batch = [max(1, int(budget / max(per_call(fn, 1), 1e-7))) for fn in fns]
-    best = [float("inf")] * len(fns)
+    best, faults = [float("inf")] * len(fns), [0] * len(fns)
     for _ in range(rounds):
         for i, fn in enumerate(fns):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             best[i] = min(best[i], per_call(fn, batch[i]))
-    return best
+            faults[i] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    return best, [f / (rounds * n) for f, n in zip(faults, batch, strict=True)]
 
 
 def rows(rounds, cases=CASES):
@@ -96,21 +100,23 @@ def rows(rounds, cases=CASES):
             fns = [ours(make, x, g), theirs(torch, torch_name, kwargs, x, g),
                    theirs(torch, torch_name, kwargs, x, g, foreach=True),
                    theirs(torch, torch_name, kwargs, x, g, fused=True)]
-            times = iter(measure(fns, rounds))
+            times, faults = measure(fns, rounds)
+            times = iter(times)
             a, b, c, d = (next(times) if fn is not None else None for fn in fns)
             ratio = a / b
             verdict = "ok" if ratio <= target(size) else "MISSED"
             out.append([name, f"{size:,}", np.dtype(dtype).name, f"{1e6 * a:.1f}",
                         f"{1e6 * b:.1f}", f"{1e6 * c:.1f}", "-" if d is None else f"{1e6 * d:.1f}",
                         f"{ratio:.2f}", f"<= {target(size):g}", verdict,
-                        "-" if d is None else f"{a / d:.2f}"])
+                        "-" if d is None else f"{a / d:.2f}", f"{faults[0]:.0f}",
+                        f"{faults[1]:.0f}"])
     return out
 
 
 TITLE = ("One step against torch.optim with 2 threads (min over rounds; torch's default on CPU "
          "is its single-tensor step)")
 HEADER = ["optimizer", "elements", "dtype", "ours µs", "torch µs", "foreach µs", "fused µs",
-          "ours/torch", "target", "", "ours/fused"]
+          "ours/torch", "target", "", "ours/fused", "ours faults", "torch faults"]
 
 
 def main(argv=None):
