@@ -145,7 +145,7 @@ def bench_against_torch():
         return
     import steps
 
-    table(steps.TITLE, steps.HEADER, steps.rows(rounds=5))
+    steps.report(table, rounds=5)
 
 
 def bench_notebooks():

@@ -13,13 +13,16 @@ For adam, sgd (momentum 0.9) and rmsprop, on one parameter array of 2, 1,000, 10
 with torch set to 2 threads, and the ratio adam_course / torch default against the target
 (at most 0.25 for 2 and 1,000 elements, at most 1.0 for 100,000 and 1,000,000). Each time is
 the minimum over ``--rounds`` rounds; a round times a batch of steps of each implementation
-in turn, so that a busy machine slows all of them alike. Timings are reported, never asserted.
-Run by ``benchmarks/run.py`` (``make bench``) when torch is installed.
+in turn. A busy machine still distorts the ratios (torch's two threads wait for a core, and
+its times balloon), so the table ends with how many cores other processes used meanwhile;
+trust it when that is near 0. Timings are reported, never asserted. Run by
+``benchmarks/run.py`` (``make bench``) when torch is installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -87,6 +90,26 @@ def measure(fns, rounds, budget=0.05):
     return best, [f / (rounds * n) for f, n in zip(faults, batch, strict=True)]
 
 
+def cpu_seconds():
+    """(CPU seconds used by the whole machine, by this process), or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            jiffies = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    busy = sum(jiffies) - jiffies[3] - jiffies[4]  # all but idle and iowait
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return busy / os.sysconf("SC_CLK_TCK"), usage.ru_utime + usage.ru_stime
+
+
+def others_busy(start, wall):
+    """Cores that other processes kept busy on average since ``start = cpu_seconds()``."""
+    end = cpu_seconds()
+    if start is None or end is None:
+        return None
+    return max(0.0, (end[0] - start[0]) - (end[1] - start[1])) / wall
+
+
 def rows(rounds, cases=CASES):
     import torch
 
@@ -126,7 +149,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from run import table  # the shared table printer of benchmarks/run.py
 
-    table(TITLE, HEADER, rows(3 if args.quick else args.rounds))
+    report(table, 3 if args.quick else args.rounds)
+
+
+def report(table, rounds):
+    """Print the table, and how busy the rest of the machine was meanwhile."""
+    start, wall = cpu_seconds(), time.perf_counter()
+    table(TITLE, HEADER, rows(rounds))
+    busy = others_busy(start, time.perf_counter() - wall)
+    if busy is not None:
+        verdict = "quiet enough to trust" if busy < 0.2 else "BUSY: the ratios are not reliable"
+        print(f"  other processes kept {busy:.2f} of {os.cpu_count()} cores busy: {verdict}")
 
 
 if __name__ == "__main__":
