@@ -1,6 +1,6 @@
 """The book's optimizers, one record each: how to build it and how it looks in every figure.
 
-Chapter 1. One :class:`Entry` per optimizer name holds its factory (torch's arguments), the
+One :class:`Entry` per optimizer name holds its factory (torch's arguments), the
 label the text uses, its colour, line style and marker (the same in every figure of the book),
 and which of the explorers' knobs (``beta1``, ``beta2``, ``eps``; ``lr`` always) it listens to::
 
@@ -31,7 +31,7 @@ RMSProp's ``alpha``."""
 
 @dataclass(frozen=True)
 class Entry:
-    """One optimizer of the book. Chapter 1.
+    """One optimizer of the book.
 
     ``factory(**kwargs)`` builds it with torch's argument names (presets such as
     ``momentum=0.9`` already applied); ``knobs`` maps each explorer knob it listens to onto
@@ -95,5 +95,5 @@ def entry(name) -> Entry:
 
 
 def build(name, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Optimizer ``name`` built with the explorer's knobs (see :meth:`Entry.build`). Chapter 5."""
+    """Optimizer ``name`` built with the explorer's knobs (see :meth:`Entry.build`)."""
     return entry(name).build(lr, beta1=beta1, beta2=beta2, eps=eps)

@@ -1,4 +1,4 @@
-"""Data sets: the digits of chapter 7 and two small synthetic problems (chapters 2, 4 and 6).
+"""Data sets: the digits and two small synthetic problems (chapters 2, 4 and 6).
 
 Weights ``w`` may carry a leading "runs" axis: ``w`` of shape ``(R, dim)`` is R independent
 points, and ``loss``, ``grad`` and ``minibatch_grad`` answer for each (each run draws its own
@@ -7,30 +7,16 @@ minibatch).
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from adam_course import checks
+
 __all__ = ["Digits", "load_digits", "LinearRegression", "LogisticRegression"]
 
 
-# --- argument checks -------------------------------------------------------------------------
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Invalid {name}: {value!r} (expected a positive integer)")
-    return int(value)
-
-
-def _nonnegative_float(name: str, value) -> float:
-    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"Invalid {name}: {value!r} (expected a finite number >= 0)")
-    return float(value)
-
-
-# --- chapter 7: the digits --------------------------------------------------------------------
+# --- the digits (for a network) -----------------------------------------------------------
 
 
 class Digits(NamedTuple):
@@ -43,7 +29,7 @@ class Digits(NamedTuple):
 
 
 def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
-    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download). Chapter 7.
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
 
     A stratified, seeded train/test split; each of the 64 pixel features is standardised
     with the mean and standard deviation of the *training* set (a pixel that is constant on
@@ -52,8 +38,7 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
     from sklearn.datasets import load_digits as _sklearn_digits
     from sklearn.model_selection import train_test_split
 
-    if not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction < 1:
-        raise ValueError(f"Invalid test_fraction: {test_fraction!r} (expected a number in (0, 1))")
+    checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True, hi_open=True)
     X, y = _sklearn_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X.astype(np.float64), y.astype(np.int64),
@@ -85,14 +70,11 @@ class _Problem:
     def _check_w(self, w) -> np.ndarray:
         w = np.asarray(w, dtype=np.float64)
         if w.ndim == 0 or w.shape[-1] != self.dim:
-            raise ValueError(f"Invalid w: shape {w.shape}, expected (..., {self.dim})")
+            checks.fail("w", checks.described(f"shape {w.shape}"), f"(..., {self.dim})")
         return w
 
     def _check_batch_size(self, batch_size) -> int:
-        batch_size = _positive_int("batch_size", batch_size)
-        if batch_size > self.n:
-            raise ValueError(f"Invalid batch_size: {batch_size} (larger than n = {self.n})")
-        return batch_size
+        return checks.integer(batch_size, "batch_size", lo=1, hi=self.n)
 
     def loss(self, w) -> np.ndarray:
         """The loss on the full data set; shape ``w.shape[:-1]``."""
@@ -134,11 +116,11 @@ class LinearRegression(_Problem):
 
     def __init__(self, n: int = 1000, dim: int = 2, noise: float = 0.5, seed: int = 0,
                  scales=None):
-        n, dim = _positive_int("n", n), _positive_int("dim", dim)
-        self.noise = _nonnegative_float("noise", noise)
+        n, dim = checks.integer(n, "n", lo=1), checks.integer(dim, "dim", lo=1)
+        self.noise = checks.number(noise, "noise", lo=0)
         scales = np.ones(dim) if scales is None else np.asarray(scales, dtype=np.float64)
         if scales.shape != (dim,) or not np.all(np.isfinite(scales) & (scales > 0)):
-            raise ValueError(f"Invalid scales: {scales!r} (expected {dim} positive numbers)")
+            checks.fail("scales", scales, f"{dim} finite numbers > 0")
         rng = np.random.default_rng(seed)
         self.scales = scales
         self.X = rng.standard_normal((n, dim)) * scales
@@ -151,7 +133,7 @@ class LinearRegression(_Problem):
         return 0.5 * np.mean((_linear(w, X) - y) ** 2, axis=-1)
 
     def batch_grad(self, w, X, y):
-        """X^T (X w - y) / B, the gradient of :meth:`batch_loss`. Chapter 2."""
+        """X^T (X w - y) / B, the gradient of :meth:`batch_loss` (chapter 2's exercise)."""
         return _transpose_times(_linear(w, X) - y, X)
 
     def grad_variance(self, w, batch_size: int, replace: bool = False) -> np.ndarray:
@@ -189,8 +171,8 @@ class LogisticRegression(_Problem):
     """
 
     def __init__(self, n: int = 500, dim: int = 10, seed: int = 0, l2: float = 0.0):
-        n, dim = _positive_int("n", n), _positive_int("dim", dim)
-        self.l2 = _nonnegative_float("l2", l2)
+        n, dim = checks.integer(n, "n", lo=1), checks.integer(dim, "dim", lo=1)
+        self.l2 = checks.number(l2, "l2", lo=0)
         rng = np.random.default_rng(seed)
         self.X = rng.standard_normal((n, dim))
         self.w_true = rng.standard_normal(dim)

@@ -9,9 +9,11 @@ outputs fed back in, and answers with a one-sentence :class:`Feedback`::
     #    a step uphill: gradient descent subtracts, `x - lr * grad`.
 
 A checker never raises into the learner's kernel, whatever the function does (it may raise,
-return None, a list, the wrong shape, nan, or change its inputs in place); only
-``KeyboardInterrupt`` and ``SystemExit`` get through. The references are the tested optimizers
-of :mod:`adam_course.optim`, so an exercise checks against the same code the book then uses.
+return None, a list, the wrong shape, nan, change its inputs in place, or never return: a call
+is stopped after :data:`TIME_LIMIT` seconds); only ``KeyboardInterrupt`` and ``SystemExit`` get
+through. The references, and the known mistakes that are variants of an optimizer, are the
+tested updates of :mod:`adam_course.optim` (``sgd_update``, ``rmsprop_update``,
+``adam_update``), so an exercise checks against the same code the book then uses.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import signal
+import threading
+import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +43,14 @@ __all__ = [
 
 STEPS = 5
 
+TIME_LIMIT = 5.0
+"""Seconds one call of the learner's function may take before the checker stops it (in the
+main thread, where a kernel runs cells; elsewhere, and where SIGALRM does not exist, no limit)."""
+
 
 @dataclass(frozen=True, repr=False)
 class Feedback:
-    """A checker's verdict: ``ok`` and one friendly sentence. Chapter 1.
+    """A checker's verdict: ``ok`` and one friendly sentence.
 
     Shows as its message with a ✅ or ❌ in front; ``bool(feedback)`` is ``ok``, so a notebook
     can ``assert check_gd_step(my_step)``.
@@ -80,13 +90,50 @@ class _Stop(Exception):
         self.feedback = Feedback(False, message)
 
 
+class _TimedOut(BaseException):
+    """Raised by the alarm inside a learner's function that runs too long (a BaseException, so
+    that the learner's own ``except Exception`` cannot swallow it)."""
+
+
+@contextmanager
+def _time_limit(seconds):
+    """Raise _TimedOut in the block after ``seconds`` (SIGALRM, main thread only).
+
+    The previous SIGALRM handler and timer come back afterwards; the alarm handler itself puts
+    the previous handler back before it raises, so that even an alarm that fires as the block
+    ends leaves the kernel's handler in place.
+    """
+    if threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.getsignal(signal.SIGALRM)
+    previous = signal.SIG_DFL if previous is None else previous
+
+    def alarm(signum, frame):
+        signal.signal(signal.SIGALRM, previous)
+        raise _TimedOut
+
+    signal.signal(signal.SIGALRM, alarm)
+    start = time.monotonic()
+    other_delay, other_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if other_delay:  # someone else's timer was running: give back what is left of it
+            left = max(other_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, other_interval)
+
+
 # --------------------------------------------------------------------------------------------
 # The generic engine
 # --------------------------------------------------------------------------------------------
 
 def check_steps(fn, reference, cases, *, what, outputs=("x",), steps=STEPS, rtol=1e-7,
                 atol=1e-10, mistakes=()) -> Feedback:
-    """Compare ``fn`` with ``reference`` over ``cases`` x ``steps`` calls. Chapter 1.
+    """Compare ``fn`` with ``reference`` over ``cases`` x ``steps`` calls.
 
     ``reference`` takes the same arguments as ``fn`` and returns one array or a tuple of arrays
     named ``outputs``. ``mistakes`` is a list of ``(function, hint)``: when the learner's wrong
@@ -100,6 +147,8 @@ def check_steps(fn, reference, cases, *, what, outputs=("x",), steps=STEPS, rtol
                 _run_case(fn, reference, case, c, steps, tuple(outputs), rtol, atol, mistakes)
     except _Stop as stop:
         return stop.feedback
+    except _TimedOut:  # the alarm went off just as the learner's function returned
+        return Feedback(False, _too_long("on one call"))
     except Exception as error:  # the learner returned something too strange to inspect
         return Feedback(False, f"Could not check your {what}: {_describe(error)}.")
     runs = f"{len(cases)} case" + ("s" if len(cases) > 1 else "")
@@ -146,7 +195,10 @@ def _call(fn, args, where):
     """Call fn on copies of args; report a raise or an argument changed in place."""
     given = _copies(args)
     try:
-        result = fn(*given.values())
+        with _time_limit(TIME_LIMIT):
+            result = fn(*given.values())
+    except _TimedOut:
+        raise _Stop(_too_long(where)) from None
     except NotImplementedError:
         raise _Stop("Not implemented yet: your function raised NotImplementedError — replace "
                     "the `raise NotImplementedError` with your code.") from None
@@ -222,6 +274,11 @@ def _matching_hint(mistakes, args, got, rtol, atol) -> str:
 
 
 # --- small helpers for messages --------------------------------------------------------------
+
+def _too_long(where) -> str:
+    return (f"Your function did not return within {TIME_LIMIT:g} seconds {where}, so the "
+            f"checker stopped it — look for a loop that never ends.")
+
 
 def _copies(args) -> dict:
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in args.items()}
@@ -512,22 +569,26 @@ def check_momentum_step(fn) -> Feedback:
         buf = momentum * buf + grad
         x = x - lr * buf
     """
-    def reference(x, buf, grad, lr, momentum):
-        opt = optim.sgd(lr=lr, momentum=momentum)
-        x, state = opt.step(x, grad, opt.init(x)._replace(t=1, momentum_buffer=buf))
-        return x, state.momentum_buffer
+    def momentum_step(sign=1, ema_form=False):
+        """optim.sgd_update's step (t > 1: buf is not replaced by the first gradient)."""
+        def step(x, buf, grad, lr, momentum):
+            x, state = optim.sgd_update(x, grad, optim.SGDState(t=1, momentum_buffer=buf),
+                                        lr=sign * lr, momentum=momentum,
+                                        dampening=momentum if ema_form else 0.0)
+            return x, state.momentum_buffer
+        return step
+
+    reference = momentum_step()
 
     settings = [((1,), 1.0, {"lr": 0.1, "momentum": 0.9}),
                 ((3,), 1.0, {"lr": 0.05, "momentum": 0.5}),
                 ((2, 3), 3.0, {"lr": 0.01, "momentum": 0.99}),
                 ((4,), 0.1, {"lr": 1.0, "momentum": 0.8})]
     mistakes = [
-        (lambda x, buf, grad, lr, mu: (x - lr * (mu * buf + (1 - mu) * grad),
-                                       mu * buf + (1 - mu) * grad),
+        (momentum_step(ema_form=True),  # dampening = momentum: the EMA form
          "the EMA form `buf = momentum * buf + (1 - momentum) * grad`; this exercise uses torch's "
          "heavy-ball form `buf = momentum * buf + grad`"),
-        (lambda x, buf, grad, lr, mu: (x + lr * (mu * buf + grad), mu * buf + grad),
-         "a step uphill: subtract, `x - lr * buf`"),
+        (momentum_step(sign=-1), "a step uphill: subtract, `x - lr * buf`"),
         (lambda x, buf, grad, lr, mu: (x - lr * grad, mu * buf + grad),
          "a plain gradient step: x should move along the new buffer, `x - lr * buf`"),
         (lambda x, buf, grad, lr, mu: (x - lr * buf, mu * buf + grad),
@@ -610,15 +671,23 @@ def check_rmsprop_step(fn) -> Feedback:
         square_avg = alpha * square_avg + (1 - alpha) * grad**2
         x = x - lr * grad / (sqrt(square_avg) + eps)
     """
-    def reference(x, square_avg, grad, lr, alpha, eps):
-        opt = optim.rmsprop(lr=lr, alpha=alpha, eps=eps)
-        x, state = opt.step(x, grad, opt.init(x)._replace(square_avg=square_avg))
-        return x, state.square_avg
+    def rmsprop_step(sign=1, swapped=False):
+        """optim.rmsprop_update's step; ``swapped`` uses 1 - alpha as the decay."""
+        def step(x, square_avg, grad, lr, alpha, eps):
+            state = optim.RMSPropState(t=0, square_avg=square_avg, grad_avg=None,
+                                       momentum_buffer=None)
+            x, state = optim.rmsprop_update(x, grad, state, lr=sign * lr,
+                                            alpha=1 - alpha if swapped else alpha, eps=eps)
+            return x, state.square_avg
+        return step
 
-    def rmsprop_with(avg, denominator, sign=-1):
+    reference = rmsprop_step()
+
+    def rmsprop_with(avg, denominator):
+        """A hand-written RMSProp step, for the mistakes that are not a setting of the update."""
         def step(x, s, g, lr, alpha, eps):
             s = avg(s, g, alpha)
-            return x + sign * lr * g / denominator(s, eps), s
+            return x - lr * g / denominator(s, eps), s
         return step
 
     def ema_sq(s, g, a):
@@ -632,11 +701,11 @@ def check_rmsprop_step(fn) -> Feedback:
         (rmsprop_with(ema_sq, lambda s, eps: np.sqrt(s + eps)),
          "ε inside the square root, `sqrt(square_avg + eps)`; torch puts it outside: "
          "`sqrt(square_avg) + eps`"),
-        (rmsprop_with(ema_sq, lambda s, eps: np.sqrt(s) + eps, sign=+1),
+        (rmsprop_step(sign=-1),
          "a step uphill: subtract, `x - lr * grad / (sqrt(square_avg) + eps)`"),
         (rmsprop_with(ema_sq, lambda s, eps: s + eps),
          "dividing by square_avg itself: divide by its square root"),
-        (rmsprop_with(lambda s, g, a: (1 - a) * s + a * g**2, lambda s, eps: np.sqrt(s) + eps),
+        (rmsprop_step(swapped=True),
          "alpha and 1 - alpha swapped: keep `alpha * square_avg`, add `(1 - alpha) * grad**2`"),
         (rmsprop_with(lambda s, g, a: a * s + (1 - a) * g, lambda s, eps: np.sqrt(s) + eps),
          "an average of grad, not of its square: use `grad**2`"),
@@ -698,36 +767,42 @@ def check_adam_step(fn) -> Feedback:
     ε inside the square root cannot be told apart in general (for gradients much larger than
     sqrt(ε) the two agree to round-off); the case with tiny gradients catches it.
     """
-    def reference(x, m, v, grad, t, lr, beta1, beta2, eps):
-        opt = optim.adam(lr=lr, betas=(beta1, beta2), eps=eps)
-        x, state = opt.step(x, grad, opt.init(x)._replace(t=t - 1, m=m, v=v))
-        return x, state.m, state.v
-
-    def adam_with(shift=0, correct=True, inside=False, sign=-1, power=2):
+    def adam_step(shift=0, sign=1, inside=False, correct="both"):
+        """optim.adam_update's step, with t shifted, lr's sign flipped, eps inside the root
+        (its ``eps_root``) or the bias correction left out (its ``correct``)."""
         def step(x, m, v, grad, t, lr, beta1, beta2, eps):
-            m = beta1 * m + (1 - beta1) * grad
-            v = beta2 * v + (1 - beta2) * grad**power
-            m_hat = m / (1 - beta1 ** (t + shift)) if correct else m
-            v_hat = v / (1 - beta2 ** (t + shift)) if correct else v
-            scale = np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps
-            return x + sign * lr * m_hat / scale, m, v
+            state = optim.AdamState(t=t - 1 + shift, m=m, v=v, v_max=None)
+            betas = (np.float64(beta1), np.float64(beta2))  # 1 - beta**0 = 0 then divides as
+            # the learner's numpy code does (to inf), not with a ZeroDivisionError
+            x, state = optim.adam_update(x, grad, state, lr=sign * lr, betas=betas,
+                                         eps=0.0 if inside else eps,
+                                         eps_root=eps if inside else 0.0, correct=correct)
+            return x, state.m, state.v
         return step
+
+    def adam_of_grad(x, m, v, grad, t, lr, beta1, beta2, eps):
+        """The one mistake that is not a setting of Adam: v averages grad, not grad**2."""
+        m, v = optim.ema(m, grad, beta1), optim.ema(v, grad, beta2)
+        v_hat = v / optim.bias_correction(beta2, t)
+        return x - lr * m / optim.bias_correction(beta1, t) / (np.sqrt(v_hat) + eps), m, v
+
+    reference = adam_step()
 
     settings = [((1,), 1.0, {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
                 ((3,), 1.0, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8}),
                 ((2, 3), 1e-6, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
                 ((4,), 3.0, {"lr": 0.5, "beta1": 0.5, "beta2": 0.9, "eps": 0.1})]
     mistakes = [
-        (adam_with(inside=True), "ε inside the square root, `sqrt(v_hat + eps)`; Kingma & Ba "
+        (adam_step(inside=True), "ε inside the square root, `sqrt(v_hat + eps)`; Kingma & Ba "
          "and PyTorch put it outside: `sqrt(v_hat) + eps`"),
-        (adam_with(correct=False), "Adam without bias correction: divide m by `1 - beta1**t` "
-         "and v by `1 - beta2**t`"),
-        (adam_with(shift=+1), "bias correction with t + 1: t is already 1 on the first step, so "
+        (adam_step(correct="neither"), "Adam without bias correction: divide m by "
+         "`1 - beta1**t` and v by `1 - beta2**t`"),
+        (adam_step(shift=+1), "bias correction with t + 1: t is already 1 on the first step, so "
          "use `1 - beta1**t`"),
-        (adam_with(shift=-1), "bias correction with t - 1, which divides by zero on the first "
+        (adam_step(shift=-1), "bias correction with t - 1, which divides by zero on the first "
          "step: use `1 - beta1**t`, with t = 1 on the first step"),
-        (adam_with(sign=+1), "a step uphill: subtract, `x - lr * m_hat / (sqrt(v_hat) + eps)`"),
-        (adam_with(power=1), "v as an average of grad, not of its square: use `grad**2`"),
+        (adam_step(sign=-1), "a step uphill: subtract, `x - lr * m_hat / (sqrt(v_hat) + eps)`"),
+        (adam_of_grad, "v as an average of grad, not of its square: use `grad**2`"),
     ]
     return check_steps(fn, reference, _stepping_cases(("x", "m", "v", "grad", "t", "lr", "beta1",
                                                        "beta2", "eps"), settings, seed=5),

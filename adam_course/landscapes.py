@@ -13,7 +13,11 @@ Each gradient is checked against central finite differences in ``tests/test_land
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+
+from adam_course import checks
 
 __all__ = ["Landscape", "bowl", "rosenbrock", "beale", "saddle", "hump", "stochastic",
            "LANDSCAPES"]
@@ -22,7 +26,8 @@ __all__ = ["Landscape", "bowl", "rosenbrock", "beale", "saddle", "hump", "stocha
 class Landscape:
     """A function ``f`` on points of shape ``(..., dim)`` with its exact gradient.
 
-    Chapter 1. ``f(x)`` has shape ``x.shape[:-1]``; ``grad(x)`` has shape ``x.shape``.
+    Chapter 2 (every landscape is one; chapter 2 makes its own). ``f(x)`` has shape
+    ``x.shape[:-1]``; ``grad(x)`` has shape ``x.shape``.
     Extra facts about a landscape (a bowl's ``L`` and ``kappa``, the hump's ``hump_top``) are
     plain attributes.
     """
@@ -43,10 +48,9 @@ class Landscape:
         if not np.issubdtype(x.dtype, np.floating):
             x = x.astype(float)
         if x.ndim == 0 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"Invalid x: shape {x.shape}, but the {self.name} landscape needs the {self.dim} "
-                f"coordinates on the last axis, shape (..., {self.dim})"
-            )
+            checks.fail("x", checks.described(f"shape {x.shape}"),
+                        f"(..., {self.dim}): the {self.name} landscape's {self.dim} coordinates "
+                        "on the last axis")
         return x
 
     def f(self, x):
@@ -69,14 +73,6 @@ class Landscape:
                 f"min_value={self.min_value:.4g}, start={fmt(self.start)}, window=[{window}])")
 
 
-def _check_number(value, name, *, positive=False, nonnegative=False):
-    value = float(value)
-    if not np.isfinite(value) or (positive and value <= 0) or (nonnegative and value < 0):
-        rule = "positive" if positive else ("non-negative" if nonnegative else "finite")
-        raise ValueError(f"Invalid {name}: {value!r} (must be a {rule} finite number)")
-    return value
-
-
 # --------------------------------------------------------------------------------------------
 # The quadratic bowl (chapter 1)
 # --------------------------------------------------------------------------------------------
@@ -90,11 +86,11 @@ def bowl(curvatures=(1.0, 10.0), angle=0.0):
     """
     curv = np.asarray(curvatures, dtype=float)
     if curv.ndim != 1 or curv.size == 0 or not np.all(np.isfinite(curv)) or np.any(curv <= 0):
-        raise ValueError(f"Invalid curvatures: {curvatures!r} (must be positive finite numbers)")
-    angle = _check_number(angle, "angle")
+        checks.fail("curvatures", curvatures, "a 1-D sequence of finite numbers > 0")
+    angle = checks.number(angle, "angle")
     dim = curv.size
     if dim != 2 and angle != 0.0:
-        raise ValueError(f"Invalid angle: {angle!r} (a rotation needs a 2-D bowl, got dim={dim})")
+        checks.fail("angle", angle, f"0 for a {dim}-D bowl (a rotation needs a 2-D bowl)")
     c, s = np.cos(angle), np.sin(angle)
     rotation = np.array([[c, -s], [s, c]]) if dim == 2 else np.eye(dim)
     A = rotation @ np.diag(curv) @ rotation.T
@@ -130,8 +126,8 @@ def rosenbrock(a=1.0, b=100.0):
 
     Chapter 5. Minimum ``(a, a^2)`` with value 0 at the end of a long, curved, flat valley.
     """
-    a = _check_number(a, "a")
-    b = _check_number(b, "b", positive=True)
+    a = checks.number(a, "a")
+    b = checks.number(b, "b", lo=0, lo_open=True)
 
     def f(p):
         x, y = p[..., 0], p[..., 1]
@@ -210,10 +206,10 @@ def hump(tilt=0.3):
     -1), is worse than the global ``minimum`` (near +1); the ``hump_top`` (near 0) separates
     them. All three are the roots of ``f'(x) = 4x^3 - 4x - tilt``.
     """
-    tilt = _check_number(tilt, "tilt")
-    if not 0 < tilt < _MAX_TILT:
-        raise ValueError(f"Invalid tilt: {tilt!r} (must be in (0, {_MAX_TILT:.4f}) "
-                         "so that there are two minima)")
+    if isinstance(tilt, bool) or not isinstance(tilt, numbers.Real) or not 0 < tilt < _MAX_TILT:
+        checks.fail("tilt", tilt, f"a number in (0, {_MAX_TILT:.4f}), so that there are two "
+                    "minima")
+    tilt = float(tilt)
     left, top, right = np.sort(np.roots([4.0, 0.0, -4.0, -tilt]).real)
 
     def f(p):
@@ -242,8 +238,8 @@ def stochastic(landscape, noise=0.1, seed=0):
     is reproducible from ``seed``. ``f`` is exact; ``.exact`` is the noiseless landscape.
     """
     if not isinstance(landscape, Landscape):
-        raise ValueError(f"Invalid landscape: {landscape!r} (must be a Landscape, e.g. bowl())")
-    noise = _check_number(noise, "noise", nonnegative=True)
+        checks.fail("landscape", landscape, "a Landscape, e.g. bowl()")
+    noise = checks.number(noise, "noise", lo=0)
     rng = np.random.default_rng(seed)
 
     def grad(x):

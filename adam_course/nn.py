@@ -1,4 +1,4 @@
-"""A small multilayer perceptron in numpy, with backpropagation written out by hand. Chapter 7.
+"""A small multilayer perceptron in numpy, with backpropagation written out by hand.
 
 The parameters theta live in ONE flat float64 vector, so every optimizer of
 :mod:`adam_course.optim` trains the network unchanged: ``theta, state = opt.step(theta, g, state)``.
@@ -12,9 +12,9 @@ and the loss is the mean softmax cross-entropy
 
     L(theta) = (1/N) sum_n [logsumexp(a_L[n]) - a_L[n, y_n]].
 
-Hidden units use tanh, not ReLU: tanh is smooth, so the finite-difference check of the
-backward pass is exact to round-off (ReLU's kink at 0 makes such checks flaky), and the network
-is small enough that ReLU's advantages on deep nets do not matter. It is micrograd's choice too.
+Hidden units use tanh, not ReLU (micrograd's choice): tanh is smooth, so the finite-difference
+check of the backward pass is exact to round-off (ReLU's kink at 0 makes such checks flaky), and
+the network is small enough that ReLU's advantages on deep nets do not matter.
 """
 
 from __future__ import annotations
@@ -23,17 +23,13 @@ import numbers
 
 import numpy as np
 
+from adam_course import checks
+
 __all__ = ["MLP", "train"]
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Invalid {name}: {value!r} (expected a positive integer)")
-    return int(value)
-
-
 class MLP:
-    """A tanh multilayer perceptron with a softmax cross-entropy output. Chapter 7.
+    """A tanh multilayer perceptron with a softmax cross-entropy output.
 
     ``sizes = (64, 32, 10)`` means 64 inputs, one hidden layer of 32 units and 10 classes.
     """
@@ -43,7 +39,7 @@ class MLP:
         if len(layers) < 2 or any(
             isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in layers
         ):
-            raise ValueError(f"Invalid sizes: {sizes!r} (expected at least two positive integers)")
+            checks.fail("sizes", sizes, "at least two positive integers")
         self.sizes = tuple(int(s) for s in layers)
         self.seed = seed
         self.shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))  # W_l is m x k
@@ -134,20 +130,24 @@ class MLP:
     def _check_params(self, params) -> np.ndarray:
         params = np.asarray(params)
         if params.shape != (self.n_params,):
-            raise ValueError(f"Invalid params: shape {params.shape}, expected ({self.n_params},)")
+            checks.fail("params", checks.described(f"shape {params.shape}"), f"({self.n_params},)")
         return params
 
     def _check_X(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(f"Invalid X: shape {X.shape}, expected (N, {self.sizes[0]})")
+            checks.fail("X", checks.described(f"shape {X.shape}"), f"(N, {self.sizes[0]})")
         return X
 
     def _check_y(self, y, n: int) -> np.ndarray:
-        y = np.asarray(y)
-        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) \
-                or np.any((y < 0) | (y >= self.sizes[-1])):
-            raise ValueError(f"Invalid y: expected {n} integer labels in [0, {self.sizes[-1]})")
+        y, classes = np.asarray(y), self.sizes[-1]
+        rule = f"{n} integer labels in [0, {classes})"
+        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+            checks.fail("y", checks.described(f"shape {y.shape}, dtype {y.dtype}"), rule)
+        outside = (y < 0) | (y >= classes)
+        if outside.any():
+            i = int(np.argmax(outside))
+            checks.fail("y", checks.described(f"label {y[i]} at index {i}"), rule)
         return y
 
 
@@ -166,7 +166,7 @@ def _cross_entropy(logits, y) -> float:
 
 def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, seed: int = 0,
           X_test=None, y_test=None):
-    """Minibatch training: each epoch visits the shuffled training set once. Chapter 7.
+    """Minibatch training: each epoch visits the shuffled training set once.
 
     Every minibatch gives one ``params, state = optimizer.step(params, g, state)``. After
     each epoch ``history`` records ``train_loss`` (on the full training set) and, when test
@@ -175,11 +175,9 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
     history is nan, so a sweep over step sizes survives its diverging members.
     Returns ``(params, history)``; deterministic for a given ``seed``.
     """
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    epochs = checks.integer(epochs, "epochs", lo=1)
     X, y = model._check_X(X), model._check_y(y, len(X))
-    if batch_size > len(X):
-        raise ValueError(f"Invalid batch_size: {batch_size} (larger than the {len(X)} examples)")
+    batch_size = checks.integer(batch_size, "batch_size", lo=1, hi=len(X))
     testing = X_test is not None and y_test is not None
     history = {"train_loss": []} | ({"test_loss": [], "test_accuracy": []} if testing else {})
     rng = np.random.default_rng(seed)

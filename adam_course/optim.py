@@ -1,40 +1,62 @@
 """The optimizers of the book, built from small pieces.
 
-Every optimizer here is a pair of pure functions, as in optax::
+Every optimizer is a pure update function made into an :class:`Optimizer`, as in optax::
 
-    opt = adam(lr=0.1)
+    opt = adam(lr=0.1)          # repr: adam(lr=0.1, betas=(0.9, 0.999), eps=1e-08, ...)
     state = opt.init(params)                        # AdamState(t=0, m=..., v=..., v_max=None)
-    params, state = opt.step(params, grads, state)  # nothing is modified in place
+    params, state = opt.step(params, grads, state)  # new arrays; nothing is modified in place
 
 and gives the same numbers as ``torch.optim`` for the same arguments (checked in
-``tests/test_optim_torch.py`` to 1e-12 in float64). Arguments keep torch's names and defaults.
+``tests/test_optim_torch.py`` to 1e-12 in float64). Arguments keep torch's names and defaults,
+and ``repr(opt)`` is the call that builds it again.
 
 Arrays may have any shape. A leading axis can hold independent runs: params of shape
-``(R, d)`` are R runs, and any hyperparameter may be an array of shape ``(R,)`` (one learning
-rate per run, say), which is broadcast against that axis.
+``(R, d)`` are R runs, and any hyperparameter may be an array with one value per run, of
+shape ``(R,)`` or ``(R, 1)`` (broadcast against the runs axis, as numpy would).
 
-The pieces, in the order the book meets them:
+The module, in the order the book meets it:
 
-- ``ema(avg, x, beta)``: the exponential moving average of chapter 3 (momentum's direction);
-  applied to ``g * g`` it is RMSProp's per-coordinate scale (chapter 4).
-- ``bias_correction(beta, t)``: the weight ``1 - beta**t`` an EMA started at zero has
-  gathered after t steps (chapter 6).
+- the pieces: :func:`ema`, the exponential moving average of chapter 3 (momentum's
+  direction; applied to ``g * g`` it is RMSProp's scale, chapter 4), and
+  :func:`bias_correction`, the weight ``1 - beta**t`` an EMA started at zero has gathered
+  after t steps (chapter 6);
+- each optimizer's arithmetic, once, as a pure function
+  ``update(params, g, state, **hyperparameters) -> (params, state)`` with its state a
+  NamedTuple: :func:`sgd_update`, :func:`adagrad_update`, :func:`rmsprop_update`,
+  :func:`adam_update` (the pieces put together; its flags give chapter 6's variants),
+  :func:`adamw_update`, :func:`adamax_update`, :func:`nadam_update`;
+- :func:`from_update`, which makes an :class:`Optimizer` of an ``init`` and an ``update``
+  (argument checks, ``maximize``, L2 ``weight_decay``, the runs axis, a schedule's ``lr``);
+- the factories, with torch's arguments: :func:`sgd`, :func:`adagrad`, :func:`rmsprop`,
+  :func:`adam`, :func:`adamw`, :func:`adamax`, :func:`nadam`;
+- :func:`minimize`, which runs an optimizer and returns the trajectory.
 
-Adam (chapter 5) is literally these pieces put together; see :func:`adam`.
+Speed: a step allocates its results and as few temporaries as it can, updates them in
+place, and checks finiteness once, on the new params (``benchmarks/steps.py`` times it
+against torch.optim).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from adam_course import checks
+
 __all__ = [
-    "ema", "bias_correction", "Optimizer", "minimize",
-    "sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "OPTIMIZERS",
-    "SGDState", "AdaGradState", "RMSPropState", "AdamState", "AdamaxState", "NAdamState",
+    "ema", "bias_correction",
+    "SGDState", "sgd_update", "AdaGradState", "adagrad_update", "RMSPropState",
+    "rmsprop_update", "CORRECTIONS", "AdamState", "adam_update", "adamw_update", "AdamaxState",
+    "adamax_update", "NAdamState", "nadam_update",
+    "Optimizer", "from_update",
+    "sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam",
+    "minimize",
 ]
 
 
@@ -61,204 +83,52 @@ def bias_correction(beta, t):
 
 
 # --------------------------------------------------------------------------------------------
-# Checking arguments, torch.optim style
-# --------------------------------------------------------------------------------------------
-
-def _check_range(value, what, *, lo=0.0, hi=None, hi_open=True):
-    """Raise ``ValueError("Invalid <what>: <value> ...")`` unless lo <= value (< or <=) hi."""
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim > 1:
-        raise ValueError(f"Invalid {what}: {value!r} (a number, or a 1-D array with one per run)")
-    bad = ~np.isfinite(arr) | (arr < lo)
-    if hi is not None:
-        bad |= (arr >= hi) if hi_open else (arr > hi)
-    if bad.any():
-        shown = float(arr.flat[int(np.argmax(bad.ravel()))])
-        where = f" at run {int(np.argmax(bad.ravel()))}" if arr.ndim == 1 else ""
-        rule = f">= {lo:g}" if hi is None else f"in [{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"Invalid {what}: {shown!r}{where} (must be a finite number {rule})")
-
-
-def _check_betas(betas):
-    if len(betas) != 2:
-        raise ValueError(f"Invalid betas: {betas!r} (must be a pair (beta1, beta2))")
-    for i, beta in enumerate(betas):
-        _check_range(beta, f"beta parameter at index {i} (betas[{i}])", lo=0.0, hi=1.0)
-
-
-def _check_runs(params, hyper):
-    """Array hyperparameters need one value per run on the leading axis of params."""
-    for name, value in hyper.items():
-        if np.ndim(value) == 1 and (params.ndim == 0 or params.shape[0] != len(value)):
-            runs = params.shape[0] if params.ndim else "no"
-            raise ValueError(
-                f"Invalid {name}: an array of {len(value)} values needs params with {len(value)} "
-                f"runs on the leading axis, but params has shape {params.shape} ({runs} runs)"
-            )
-
-
-def _per_run(value, params):
-    """A python scalar stays a scalar; an array of R values becomes shape (R, 1, ..., 1)."""
-    if np.ndim(value) == 0:
-        return float(value)
-    value = np.asarray(value, dtype=params.dtype)
-    return value.reshape(value.shape + (1,) * (params.ndim - 1))
-
-
-def _as_params(params, name="params"):
-    params = np.asarray(params)
-    if not np.issubdtype(params.dtype, np.floating):
-        params = params.astype(np.float64)
-    _check_finite(params, name)
-    return params
-
-
-def _check_finite(array, name):
-    finite = np.isfinite(array)
-    if not finite.all():
-        index = tuple(int(i) for i in np.unravel_index(int(np.argmin(finite.ravel())), array.shape))
-        raise ValueError(
-            f"Invalid {name}: non-finite value {float(array[index])!r} at index {index} "
-            f"(a nan or inf would silently poison every later step; if a run diverged, lower lr "
-            f"or pass divergence_threshold= to minimize)"
-        )
-
-
-def _gradient(params, grads, weight_decay, maximize):
-    """Check params and grads, then apply torch's ``maximize`` and L2 ``weight_decay``."""
-    params = _as_params(params)
-    grads = np.asarray(grads)
-    if grads.shape != params.shape:
-        raise ValueError(f"Invalid grads: shape {grads.shape} does not match params {params.shape}")
-    _check_finite(grads, "grads")
-    g = grads.astype(params.dtype, copy=False)
-    if maximize:
-        g = -g
-    if np.any(weight_decay != 0):
-        g = g + _per_run(weight_decay, params) * params
-    return params, g
-
-
-# --------------------------------------------------------------------------------------------
-# The optimizer record
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Optimizer:
-    """An optimizer: its name, its hyperparameters, and the pure pair ``init`` / ``step``.
-
-    Chapter 1. ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
-    ``opt.step(params, grads, state, lr=0.01)`` overrides the step size for that one step
-    (chapter 2's schedules); the state does not depend on it.
-    """
-
-    name: str
-    hyperparams: dict[str, Any]
-    init: Callable = field(repr=False, compare=False)
-    step: Callable = field(repr=False, compare=False)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
-        return f"{self.name}({args})"
-
-
-def _optimizer(name, hyper, init_state, update, *, l2=True):
-    """Wrap ``init_state(params)`` and ``update(params, g, state, h)`` as an Optimizer.
-
-    ``step`` checks its inputs, applies ``maximize`` and (if ``l2``) L2 weight decay to the
-    gradient, broadcasts array hyperparameters against the runs axis, then calls ``update``.
-    """
-
-    def init(params):
-        params = _as_params(params)
-        _check_runs(params, hyper)
-        return init_state(params)
-
-    resolved = {}  # hyperparameters broadcast for params of a given (ndim, dtype)
-
-    def broadcast(params):
-        key = (params.ndim, params.dtype)
-        if key not in resolved:
-            resolved[key] = {k: _per_run(v, params) if isinstance(v, np.ndarray) else v
-                             for k, v in hyper.items()}
-        return resolved[key]
-
-    def step(params, grads, state, *, lr=None):
-        weight_decay = hyper.get("weight_decay", 0.0) if l2 else 0.0
-        params, g = _gradient(params, grads, weight_decay, hyper["maximize"])
-        h = broadcast(params)
-        if lr is not None:
-            h = dict(h)  # a schedule's lr for this step, as torch's lr_scheduler sets it
-            _check_range(lr, "learning rate (lr)")
-            h["lr"] = _per_run(lr, params)
-        return update(params, g, state, h)
-
-    return Optimizer(name, dict(hyper), init, step)
-
-
-def _hyper(**kwargs):
-    """Store hyperparameters: python numbers as floats, sequences as float arrays."""
-    out = {}
-    for key, value in kwargs.items():
-        if isinstance(value, bool) or value is None:
-            out[key] = value
-        elif np.ndim(value) == 0:
-            out[key] = float(value)
-        else:
-            out[key] = np.asarray(value, dtype=float)
-    return out
-
-
-def _zeros(params):
-    return np.zeros_like(params)
-
-
-# --------------------------------------------------------------------------------------------
-# SGD, with heavy-ball or Nesterov momentum (chapters 1-3)
+# SGD, with heavy-ball or Nesterov momentum (chapters 1 and 3)
 # --------------------------------------------------------------------------------------------
 
 class SGDState(NamedTuple):
+    """SGD's state: the step count ``t`` and torch's ``momentum_buffer`` (``b`` in
+    :func:`sgd_update`; None without momentum)."""
+
     t: int
     momentum_buffer: np.ndarray | None
 
 
-def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
-    r"""Gradient descent, with torch's heavy-ball or Nesterov momentum.
-
-    Chapter 1 (plain), chapter 3 (momentum). With ``g_t = \nabla f(\theta_{t-1})``::
+def sgd_update(params, g, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False):
+    r"""One step of :func:`sgd`: gradient descent (chapter 1), with torch's heavy-ball or
+    Nesterov momentum (chapter 3). With the gradient ``g_t``::
 
         b_t = momentum * b_{t-1} + (1 - dampening) * g_t      (b_1 = g_1)
         theta_t = theta_{t-1} - lr * b_t                       (heavy ball)
         theta_t = theta_{t-1} - lr * (g_t + momentum * b_t)    (nesterov=True)
 
-    This is the heavy-ball form; the EMA form ``m = beta m + (1 - beta) g`` of chapter 3 is
-    the same method with ``lr`` multiplied by ``1 / (1 - beta)``.
+    and ``theta_t = theta_{t-1} - lr * g_t`` when ``state.momentum_buffer`` is None. A run
+    whose momentum is 0 ignores ``dampening``, as torch does (it keeps no buffer).
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(momentum, "momentum value (momentum)")
-    _check_range(dampening, "dampening value (dampening)")
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    if nesterov and (np.any(np.asarray(momentum) <= 0) or np.any(np.asarray(dampening) != 0)):
-        raise ValueError(
-            f"Nesterov momentum requires a momentum and zero dampening "
-            f"(got momentum={momentum!r}, dampening={dampening!r})"
-        )
-    hyper = _hyper(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                   nesterov=nesterov, maximize=maximize)
-    uses_momentum = bool(np.any(np.asarray(momentum) != 0))
-    name = "nesterov" if nesterov else ("momentum" if uses_momentum else "sgd")
+    b = state.momentum_buffer
+    if b is None:
+        direction = g
+    else:
+        if state.t == 0:
+            b = g.copy()                                   # b_1 = g_1
+        else:
+            b = b * momentum                               # momentum * b_{t-1}
+            b += g if _is_zero(dampening) else _undamped(momentum, dampening) * g
+        direction = g + momentum * b if nesterov else b
+    new = np.multiply(direction, lr)
+    return np.subtract(params, new, out=new), SGDState(t=state.t + 1, momentum_buffer=b)
 
-    def init_state(params):
-        return SGDState(t=0, momentum_buffer=_zeros(params) if uses_momentum else None)
 
-    def update(params, g, state, h):
-        buf = state.momentum_buffer
-        if uses_momentum:
-            buf = g if state.t == 0 else h["momentum"] * buf + (1 - h["dampening"]) * g
-            g = g + h["momentum"] * buf if nesterov else buf
-        return params - h["lr"] * g, SGDState(t=state.t + 1, momentum_buffer=buf)
+def _undamped(momentum, dampening):
+    """``1 - dampening``, but 1 for a run whose momentum is 0 (torch keeps no buffer there)."""
+    if np.ndim(momentum) == 0:
+        return 1 - dampening
+    return np.where(momentum == 0, 1.0, 1 - dampening).astype(np.result_type(momentum))
 
-    return _optimizer(name, hyper, init_state, update)
+
+def _is_zero(value):
+    """True for 0 (a number) or an array of zeros; cheap for a python float."""
+    return value == 0 if isinstance(value, float | int) else not np.any(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,204 +136,177 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
 # --------------------------------------------------------------------------------------------
 
 class AdaGradState(NamedTuple):
+    """AdaGrad's state: the step count ``t`` and torch's ``sum`` of squared gradients
+    (``s`` in :func:`adagrad_update`)."""
+
     t: int
     sum: np.ndarray
 
 
-def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-            maximize=False):
-    r"""AdaGrad (Duchi et al., 2011): divide by the root of the *sum* of squared gradients.
-
-    Chapter 4::
+def adagrad_update(params, g, state, *, lr, lr_decay=0.0, eps=1e-10):
+    r"""One step of :func:`adagrad` (chapter 4): divide by the root of the *sum* of squares::
 
         s_t = s_{t-1} + g_t^2                                  (s_0 = initial_accumulator_value)
-        theta_t = theta_{t-1} - lr_t * g_t / (sqrt(s_t) + eps),  lr_t = lr / (1 + (t-1) lr_decay)
+        lr_t = lr / (1 + (t - 1) * lr_decay)
+        theta_t = theta_{t-1} - lr_t * g_t / (sqrt(s_t) + eps)
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(lr_decay, "lr_decay value (lr_decay)")
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    _check_range(initial_accumulator_value,
-                 "initial_accumulator_value value (initial_accumulator_value)")
-    _check_range(eps, "epsilon value (eps)")
-    hyper = _hyper(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                   initial_accumulator_value=initial_accumulator_value, eps=eps,
-                   maximize=maximize)
-
-    def init_state(params):
-        start = _per_run(hyper["initial_accumulator_value"], params)
-        return AdaGradState(t=0, sum=np.zeros_like(params) + start)
-
-    def update(params, g, state, h):
-        t = state.t + 1
-        lr_t = h["lr"] / (1 + (t - 1) * h["lr_decay"])
-        total = state.sum + g * g
-        params = params - lr_t * g / (np.sqrt(total) + h["eps"])
-        return params, AdaGradState(t=t, sum=total)
-
-    return _optimizer("adagrad", hyper, init_state, update)
+    t = state.t + 1
+    s = g * g
+    s += state.sum                                         # s_t
+    lr_t = lr / (1 + (t - 1) * lr_decay)
+    new = np.sqrt(s)
+    new += eps
+    np.divide(g, new, out=new)
+    new *= lr_t
+    return np.subtract(params, new, out=new), AdaGradState(t=t, sum=s)
 
 
 class RMSPropState(NamedTuple):
+    """RMSProp's state: the step count ``t``; torch's ``square_avg`` (``v``, the EMA of g^2),
+    ``grad_avg`` (``mbar``, the EMA of g; only if centered) and ``momentum_buffer`` (``b``;
+    only with momentum). RMSProp's ``alpha`` is the decay of these averages (the book's
+    ``beta2``), not a step size: the step size is ``lr``."""
+
     t: int
     square_avg: np.ndarray
     grad_avg: np.ndarray | None
     momentum_buffer: np.ndarray | None
 
 
-def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-            maximize=False):
-    r"""RMSProp (Tieleman & Hinton, 2012): divide by the root of an EMA of squared gradients.
+def rmsprop_update(params, g, state, *, lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False):
+    r"""One step of :func:`rmsprop` (chapter 4): divide by the root of an EMA of g^2.
 
-    Chapter 4. In torch's notation ``alpha`` is the book's ``beta2``::
+    ``alpha`` is the decay of the average (the book's ``beta2``), not a step size::
 
-        v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2             = ema(v, g*g, alpha)
-        d_t = sqrt(v_t - mbar_t^2) + eps  if centered (mbar_t = ema(mbar, g, alpha))
-              sqrt(v_t) + eps             otherwise
-        theta_t = theta_{t-1} - lr * g_t / d_t                  (momentum = 0)
-        b_t = momentum * b_{t-1} + g_t / d_t; theta_t = theta_{t-1} - lr * b_t  (momentum > 0)
+        v_t = ema(v_{t-1}, g_t^2, alpha)
+        d_t = sqrt(v_t - mbar_t^2) + eps   with mbar_t = ema(mbar_{t-1}, g_t, alpha)  (centered)
+        d_t = sqrt(v_t) + eps                                                         (otherwise)
+        theta_t = theta_{t-1} - lr * g_t / d_t                            (no momentum buffer)
+        b_t = momentum * b_{t-1} + g_t / d_t;  theta_t = theta_{t-1} - lr * b_t   (with one)
 
-    No bias correction: v_0 = 0 makes the first steps larger than later ones (chapter 6).
+    There is no bias correction: v_0 = 0 makes the first steps larger than later ones.
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(alpha, "alpha value (alpha)", lo=0.0, hi=1.0, hi_open=False)
-    _check_range(eps, "epsilon value (eps)")
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    _check_range(momentum, "momentum value (momentum)")
-    hyper = _hyper(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                   centered=centered, maximize=maximize)
-    uses_momentum = bool(np.any(np.asarray(momentum) > 0))
-
-    def init_state(params):
-        return RMSPropState(t=0, square_avg=_zeros(params),
-                            grad_avg=_zeros(params) if centered else None,
-                            momentum_buffer=_zeros(params) if uses_momentum else None)
-
-    def update(params, g, state, h):
-        square_avg = ema(state.square_avg, g * g, h["alpha"])
-        grad_avg = ema(state.grad_avg, g, h["alpha"]) if centered else None
-        variance = square_avg - grad_avg**2 if centered else square_avg
-        scaled = g / (np.sqrt(variance) + h["eps"])
-        buf = h["momentum"] * state.momentum_buffer + scaled if uses_momentum else None
-        params = params - h["lr"] * (buf if uses_momentum else scaled)
-        return params, RMSPropState(t=state.t + 1, square_avg=square_avg, grad_avg=grad_avg,
-                                    momentum_buffer=buf)
-
-    return _optimizer("rmsprop", hyper, init_state, update)
+    v = ema(state.square_avg, g * g, alpha)
+    mbar = ema(state.grad_avg, g, alpha) if centered else None
+    d = np.sqrt(v - mbar * mbar if centered else v)
+    d += eps
+    step = np.divide(g, d, out=d)                          # g_t / d_t
+    b = state.momentum_buffer
+    if b is not None:
+        b = b * momentum
+        b += step                                          # b_t
+        step = np.multiply(b, lr, out=step)
+    else:
+        step *= lr
+    return np.subtract(params, step, out=step), RMSPropState(
+        t=state.t + 1, square_avg=v, grad_avg=mbar, momentum_buffer=b)
 
 
 # --------------------------------------------------------------------------------------------
-# Adam and its family (chapters 5, 6 and 8)
+# Adam and its family (chapters 5 and 6)
 # --------------------------------------------------------------------------------------------
+
+CORRECTIONS = ("both", "m", "v", "neither")
+"""The values of :func:`adam`'s ``correct``: which moments are divided by ``1 - beta**t``."""
+
 
 class AdamState(NamedTuple):
+    """Adam's state: the step count ``t``; ``m`` (torch's ``exp_avg``, the EMA of g),
+    ``v`` (torch's ``exp_avg_sq``, the EMA of g^2) and ``v_max`` (torch's
+    ``max_exp_avg_sq``, the running maximum of v; only with amsgrad)."""
+
     t: int
     m: np.ndarray
     v: np.ndarray
     v_max: np.ndarray | None
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-         maximize=False, decoupled_weight_decay=False):
-    r"""Adam (Kingma & Ba, 2015, Algorithm 1): momentum + RMSProp + bias correction.
+def adam_update(params, g, state, *, lr, betas, eps, amsgrad=False, correct="both",
+                eps_root=0.0):
+    r"""One step of :func:`adam` (Kingma & Ba, 2015, Algorithm 1; chapter 5): momentum +
+    RMSProp + bias correction (chapter 6, which also leaves it out with ``correct``)::
 
-    Chapter 5 (bias correction: chapter 6; ``amsgrad``: chapter 8)::
+        m_t = ema(m_{t-1}, g_t, beta1)               momentum's direction
+        v_t = ema(v_{t-1}, g_t^2, beta2)             RMSProp's scale
+        m_hat_t = m_t / bias_correction(beta1, t)    (unless correct is "v" or "neither")
+        v_hat_t = v_t / bias_correction(beta2, t)    (unless correct is "m" or "neither")
+        theta_t = theta_{t-1} - lr * m_hat_t / (sqrt(v_hat_t + eps_root) + eps)
 
-        m_t = ema(m_{t-1}, g_t, beta1)               momentum's direction    (chapter 3)
-        v_t = ema(v_{t-1}, g_t^2, beta2)             RMSProp's scale         (chapter 4)
-        m_hat_t = m_t / (1 - beta1^t)                bias correction         (chapter 6)
-        v_hat_t = v_t / (1 - beta2^t)
-        theta_t = theta_{t-1} - lr * m_hat_t / (sqrt(v_hat_t) + eps)
-
-    ε is outside the square root, as in the paper and in PyTorch. With ``amsgrad=True`` the
-    raw ``v_t`` is replaced by its running maximum *before* bias correction (as torch does).
-    ``weight_decay`` adds ``weight_decay * theta`` to the gradient (L2), unless
-    ``decoupled_weight_decay`` (then it is AdamW, see :func:`adamw`).
+    ε is outside the square root, as in the paper and in PyTorch; ``eps_root`` (optax's name)
+    puts one inside (``eps=0, eps_root=1e-8`` is the "ε inside the root" form). With
+    ``amsgrad`` the raw v_t is replaced by its running maximum v_max_t *before* the bias
+    correction, as torch does.
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(eps, "epsilon value (eps)")
-    _check_betas(betas)
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    hyper = _hyper(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps, weight_decay=weight_decay,
-                   amsgrad=amsgrad, maximize=maximize)
-    name = "adamw" if decoupled_weight_decay else ("amsgrad" if amsgrad else "adam")
-
-    def init_state(params):
-        return AdamState(t=0, m=_zeros(params), v=_zeros(params),
-                         v_max=_zeros(params) if amsgrad else None)
-
-    def update(params, g, state, h):
-        lr, beta1, beta2 = h["lr"], h["beta1"], h["beta2"]
-        if decoupled_weight_decay:
-            params = params * (1 - lr * h["weight_decay"])
-        t = state.t + 1
-        m = ema(state.m, g, beta1)
-        v = ema(state.v, g * g, beta2)
-        v_max = np.maximum(state.v_max, v) if amsgrad else None
-        m_hat = m / bias_correction(beta1, t)
-        v_hat = (v_max if amsgrad else v) / bias_correction(beta2, t)
-        params = params - lr * m_hat / (np.sqrt(v_hat) + h["eps"])
-        return params, AdamState(t=t, m=m, v=v, v_max=v_max)
-
-    return _optimizer(name, hyper, init_state, update, l2=not decoupled_weight_decay)
+    beta1, beta2 = betas
+    t = state.t + 1
+    m = ema(state.m, g, beta1)
+    v = ema(state.v, g * g, beta2)
+    v_max = np.maximum(state.v_max, v) if amsgrad else None
+    m_hat = m / bias_correction(beta1, t) if correct in ("both", "m") else m
+    v_hat = (v_max if amsgrad else v) / (bias_correction(beta2, t)
+                                         if correct in ("both", "v") else 1)
+    if not _is_zero(eps_root):
+        v_hat += eps_root
+    # theta - lr * m_hat / (sqrt(v_hat) + eps), computed in v_hat's new array
+    denom = np.sqrt(v_hat, out=v_hat)
+    denom += eps
+    new = np.divide(lr * m_hat, denom, out=denom)
+    return np.subtract(params, new, out=new), AdamState(t=t, m=m, v=v, v_max=v_max)
 
 
-def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-          maximize=False):
-    r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+def adamw_update(params, g, state, *, lr, betas, eps, weight_decay, amsgrad=False,
+                 correct="both", eps_root=0.0):
+    r"""One step of :func:`adamw`: decay theta, then :func:`adam_update`.
 
-    Chapter 8. Before the Adam step, ``theta <- theta * (1 - lr * weight_decay)``; the decay
-    never passes through m and v, so it is not rescaled by ``1 / sqrt(v_hat)`` as L2 would be.
+    ``theta <- theta * (1 - lr * weight_decay)`` before the Adam step: the decay never passes
+    through m and v, so it is not rescaled by ``1 / sqrt(v_hat)`` as an L2 term would be.
     """
-    return adam(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                maximize=maximize, decoupled_weight_decay=True)
+    return adam_update(params * (1 - lr * weight_decay), g, state, lr=lr, betas=betas, eps=eps,
+                       amsgrad=amsgrad, correct=correct, eps_root=eps_root)
 
 
 class AdamaxState(NamedTuple):
+    """AdaMax's state: the step count ``t``; ``m`` (torch's ``exp_avg``) and ``u`` (torch's
+    ``exp_inf``, the decaying maximum of |g|)."""
+
     t: int
     m: np.ndarray
     u: np.ndarray
 
 
-def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
-    r"""AdaMax (Kingma & Ba, 2015, §7.1): Adam with the infinity norm in place of v.
+def adamax_update(params, g, state, *, lr, betas, eps):
+    r"""One step of :func:`adamax`: Adam with the infinity norm in place of v.
 
-    Chapter 8. As torch computes it (ε inside the max)::
+    As torch computes it (ε inside the max)::
 
         m_t = ema(m_{t-1}, g_t, beta1);   u_t = max(beta2 * u_{t-1}, |g_t| + eps)
         theta_t = theta_{t-1} - lr / (1 - beta1^t) * m_t / u_t
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(eps, "epsilon value (eps)")
-    _check_betas(betas)
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    hyper = _hyper(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps, weight_decay=weight_decay,
-                   maximize=maximize)
-
-    def init_state(params):
-        return AdamaxState(t=0, m=_zeros(params), u=_zeros(params))
-
-    def update(params, g, state, h):
-        t = state.t + 1
-        m = ema(state.m, g, h["beta1"])
-        u = np.maximum(h["beta2"] * state.u, np.abs(g) + h["eps"])
-        params = params - h["lr"] / bias_correction(h["beta1"], t) * m / u
-        return params, AdamaxState(t=t, m=m, u=u)
-
-    return _optimizer("adamax", hyper, init_state, update)
+    beta1, beta2 = betas
+    t = state.t + 1
+    m = ema(state.m, g, beta1)
+    u = np.abs(g)
+    u += eps
+    np.maximum(beta2 * state.u, u, out=u)
+    new = m / u
+    new *= lr / bias_correction(beta1, t)
+    return np.subtract(params, new, out=new), AdamaxState(t=t, m=m, u=u)
 
 
 class NAdamState(NamedTuple):
+    """NAdam's state: the step count ``t``; ``m`` (torch's ``exp_avg``), ``v`` (torch's
+    ``exp_avg_sq``) and ``mu_product`` (torch's ``mu_product``, P_t = mu_1 ... mu_t)."""
+
     t: int
     m: np.ndarray
     v: np.ndarray
     mu_product: Any
 
 
-def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-          maximize=False):
-    r"""NAdam (Dozat, 2016): Adam with Nesterov's look-ahead on m, as torch computes it.
+def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
+    r"""One step of :func:`nadam`: Adam with Nesterov's look-ahead on m, as torch does it.
 
-    Chapter 8. With the momentum schedule ``mu_t = beta1 * (1 - 0.96^(t psi) / 2)``
+    With the momentum schedule ``mu_t = beta1 * (1 - 0.96^(t psi) / 2)``
     (``psi = momentum_decay``) and ``P_t = mu_1 ... mu_t``::
 
         m_t = ema(m_{t-1}, g_t, beta1);   v_t = ema(v_{t-1}, g_t^2, beta2)
@@ -471,47 +314,349 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
         theta_t = theta_{t-1} - lr (1 - mu_t) / (1 - P_t) * g_t / d_t
                               - lr mu_{t+1} / (1 - P_t mu_{t+1}) * m_t / d_t
     """
-    _check_range(lr, "learning rate (lr)")
-    _check_range(eps, "epsilon value (eps)")
-    _check_betas(betas)
-    _check_range(weight_decay, "weight_decay value (weight_decay)")
-    _check_range(momentum_decay, "momentum_decay value (momentum_decay)")
-    hyper = _hyper(lr=lr, beta1=betas[0], beta2=betas[1], eps=eps, weight_decay=weight_decay,
-                   momentum_decay=momentum_decay, maximize=maximize)
+    beta1, beta2 = betas
+    psi = momentum_decay
+    t = state.t + 1
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    mu_product = state.mu_product * mu
+    m = ema(state.m, g, beta1)
+    v = ema(state.v, g * g, beta2)
+    d = np.sqrt(v / bias_correction(beta2, t)) + eps
+    params = (params - lr * (1 - mu) / (1 - mu_product) * g / d
+              - lr * mu_next / (1 - mu_product * mu_next) * m / d)
+    return params, NAdamState(t=t, m=m, v=v, mu_product=mu_product)
+
+
+# --------------------------------------------------------------------------------------------
+# From an update to an optimizer
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Optimizer:
+    """An optimizer: a name, its hyperparameters, and the pure pair ``init`` / ``step``.
+
+    What every factory returns (chapter 1 runs one with :func:`minimize`).
+    ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
+    ``opt.step(params, grads, state, lr=0.01)`` overrides the step size for that one step
+    (chapter 2's schedules); the state does not depend on it. ``name`` is what the book calls
+    it (``"momentum"`` for ``sgd(momentum=0.9)``: its colour and label in figures),
+    ``update`` the pure function it steps with. Made by :func:`from_update`; ``repr`` is the
+    call that builds it again, and two optimizers built by the same call are equal.
+    """
+
+    name: str
+    hyperparams: Mapping[str, Any]
+    init: Callable
+    step: Callable
+    update: Callable
+    factory: str | None = None
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={_shown(v)}" for k, v in self.hyperparams.items())
+        if self.factory is None:  # not a call that can be typed back
+            update = getattr(self.update, "__qualname__", repr(self.update))
+            return f"<Optimizer {self.name!r}: {update} with {args}>"
+        return f"{self.factory}({args})"
+
+    def __eq__(self, other):
+        return (isinstance(other, Optimizer) and self.update is other.update
+                and (self.name, self.factory, repr(self)) == (other.name, other.factory,
+                                                              repr(other)))
+
+    def __hash__(self):
+        return hash((self.name, self.factory, repr(self)))
+
+
+def _shown(value):
+    """How repr shows a hyperparameter: an array as a list, a tuple element by element."""
+    if isinstance(value, np.ndarray):
+        return repr(value.tolist())
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_shown, value)) + ")"
+    return repr(value)
+
+
+_NOT_FINITE_HINT = ("a nan or inf would silently poison every later step; if a run diverged, "
+                    "lower lr or pass divergence_threshold= to minimize")
+
+
+def from_update(name, init, update, hyperparams, *, factory=None) -> Optimizer:
+    """An :class:`Optimizer` made of ``init(params) -> state`` and a pure ``update``.
+
+    Chapter 5. ``update(params, g, state, **kwargs) -> (params, state)`` is called with the
+    hyperparameters it takes by name. Two that every torch optimizer has are applied to the
+    gradient by ``step`` when ``update`` does not take them: ``maximize`` (``g = -grads``) and
+    ``weight_decay`` (L2: ``g = g + weight_decay * params``). The others only ``init`` and the
+    repr use (AdaGrad's ``initial_accumulator_value``). ``step`` also
+
+    - converts params to a float array and checks that grads has its shape;
+    - broadcasts each hyperparameter array (one value per run) against the runs axis;
+    - takes ``lr=`` for one step (a schedule's) in place of ``hyperparams["lr"]``;
+    - raises a ValueError naming the first nan or inf if params or grads hold one.
+
+    ``factory`` names the function whose call with ``hyperparams`` builds the optimizer again
+    (then ``repr`` shows that call).
+    """
+    hyperparams = MappingProxyType(dict(hyperparams))
+    args = {k: v for k, v in hyperparams.items() if k in _taken(update, hyperparams)}
+    maximize = "maximize" not in args and hyperparams.get("maximize", False)
+    weight_decay = 0.0 if "weight_decay" in args else hyperparams.get("weight_decay", 0.0)
+    per_run = _has_arrays(hyperparams)
+    ready = {}  # (update's arguments, weight_decay) for params of one (runs, ndim, dtype)
+
+    def prepare(params):
+        if not per_run:
+            return args, weight_decay
+        key = (params.shape[:1], params.ndim, params.dtype)
+        if key not in ready:
+            ready[key] = ({k: _against(v, params, k) for k, v in args.items()},
+                          _against(weight_decay, params, "weight_decay"))
+        return ready[key]
 
     def init_state(params):
-        return NAdamState(t=0, m=_zeros(params), v=_zeros(params), mu_product=1.0)
+        params = _float_array(params)
+        checks.finite(params, "params", _NOT_FINITE_HINT)
+        prepare(params)  # checks that every array has one value per run
+        return init(params)
 
-    def update(params, g, state, h):
-        lr, beta1, psi = h["lr"], h["beta1"], h["momentum_decay"]
-        t = state.t + 1
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        mu_product = state.mu_product * mu
-        m = ema(state.m, g, beta1)
-        v = ema(state.v, g * g, h["beta2"])
-        denom = np.sqrt(v / bias_correction(h["beta2"], t)) + h["eps"]
-        params = (params - lr * (1 - mu) / (1 - mu_product) * g / denom
-                  - lr * mu_next / (1 - mu_product * mu_next) * m / denom)
-        return params, NAdamState(t=t, m=m, v=v, mu_product=mu_product)
+    def step(params, grads, state, *, lr=None):
+        params, g = _float_array(params), np.asarray(grads)
+        if g.shape != params.shape:
+            checks.fail("grads", checks.described(f"shape {g.shape}"),
+                        f"the shape of params, {params.shape}")
+        if g.dtype != params.dtype:
+            g = g.astype(params.dtype)
+        if maximize:
+            g = -g
+        kwargs, decay = prepare(params)
+        if not _is_zero(decay):
+            g = g + decay * params  # L2: the gradient of weight_decay / 2 * |theta|^2
+        if lr is not None:
+            lr = checks.per_run(lr, "learning rate (lr)", lo=0)
+            kwargs = {**kwargs, "lr": _against(lr, params, "lr")}
+        new_params, new_state = update(params, g, state, **kwargs)
+        if not math.isfinite(np.vdot(new_params, new_params)):  # one pass instead of two:
+            checks.finite(params, "params", _NOT_FINITE_HINT)  # a nan or inf in params or
+            checks.finite(grads, "grads", _NOT_FINITE_HINT)    # grads makes the sum of squares
+        return new_params, new_state                           # of the result nan or inf
 
-    return _optimizer("nadam", hyper, init_state, update)
+    return Optimizer(name, hyperparams, init_state, step, update, factory)
 
 
-OPTIMIZERS = {
-    "sgd": sgd,
-    "momentum": lambda lr=1e-3, momentum=0.9, **kw: sgd(lr=lr, momentum=momentum, **kw),
-    "nesterov": lambda lr=1e-3, momentum=0.9, **kw: sgd(lr=lr, momentum=momentum, nesterov=True,
-                                                         **kw),
-    "adagrad": adagrad,
-    "rmsprop": rmsprop,
-    "adam": adam,
-    "amsgrad": lambda **kw: adam(amsgrad=True, **kw),
-    "adamw": adamw,
-    "adamax": adamax,
-    "nadam": nadam,
-}
-"""Name -> factory, for widgets and sweeps. ``momentum`` and ``nesterov`` are ``sgd`` presets."""
+def _taken(update, hyperparams):
+    """The hyperparameters ``update`` takes by name; all of them if it takes ``**kwargs``."""
+    parameters = list(inspect.signature(update).parameters.values())[3:]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return set(hyperparams) - {"maximize", "weight_decay"}
+    missing = [p.name for p in parameters if p.default is p.empty and p.name not in hyperparams]
+    if missing:
+        checks.fail("hyperparams", dict(hyperparams),
+                    f"a dict with the arguments that update needs ({', '.join(missing)} missing)")
+    return {p.name for p in parameters}
+
+
+def _float_array(params):
+    params = np.asarray(params)
+    if params.dtype.kind != "f":
+        params = params.astype(np.float64)
+    return params
+
+
+def _has_arrays(hyperparams):
+    return any(isinstance(v, np.ndarray) or isinstance(v, tuple)
+               and any(isinstance(x, np.ndarray) for x in v) for v in hyperparams.values())
+
+
+def _against(value, params, what):
+    """A hyperparameter for these params: an array of R values (one per run, shape (R,) or
+    (R, 1, ...)) becomes shape (R, 1, ..., 1) in params' dtype; anything else is kept."""
+    if isinstance(value, tuple):
+        return tuple(_against(v, params, f"{what}[{i}]") for i, v in enumerate(value))
+    if not isinstance(value, np.ndarray):
+        return value
+    runs = params.shape[0] if params.ndim else 1
+    if value.size not in (1, runs):
+        checks.fail(what, checks.described(f"{value.size} values"),
+                    f"one value per run: params of shape {params.shape} hold {runs} runs on "
+                    "their leading axis")
+    shape = (value.size,) + (1,) * (params.ndim - 1) if params.ndim else ()
+    return value.reshape(shape).astype(params.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# The factories, with torch's arguments
+# --------------------------------------------------------------------------------------------
+
+def _rate(value, what):
+    """A hyperparameter >= 0: a number, or one per run."""
+    return checks.per_run(value, what, lo=0)
+
+
+def _betas(betas):
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        checks.fail("betas", betas, "a pair (beta1, beta2)")
+    return tuple(checks.per_run(beta, f"beta parameter at index {i} (betas[{i}])", lo=0, hi=1,
+                                hi_open=True) for i, beta in enumerate(betas))
+
+
+def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+    r"""Gradient descent, with torch's heavy-ball or Nesterov momentum: :func:`sgd_update`.
+
+    Chapter 1 (plain), chapter 3 (momentum). This is the heavy-ball form; the EMA form
+    ``m = beta m + (1 - beta) g`` of chapter 3 is the same method with ``lr`` multiplied by
+    ``1 / (1 - beta)``. ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"),
+                 momentum=_rate(momentum, "momentum value (momentum)"),
+                 dampening=_rate(dampening, "dampening value (dampening)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 nesterov=checks.flag(nesterov, "nesterov"),
+                 maximize=checks.flag(maximize, "maximize"))
+    if nesterov and (np.any(hyper["momentum"] <= 0) or np.any(hyper["dampening"] != 0)):
+        checks.fail("nesterov", checks.described(f"True with momentum={momentum!r} and "
+                                                 f"dampening={dampening!r}"),
+                    "used with a momentum > 0 and zero dampening")
+    uses_momentum = bool(np.any(hyper["momentum"] != 0))
+    name = "nesterov" if nesterov else ("momentum" if uses_momentum else "sgd")
+
+    def init(params):
+        return SGDState(t=0, momentum_buffer=np.zeros_like(params) if uses_momentum else None)
+
+    return from_update(name, init, sgd_update, hyper, factory="sgd")
+
+
+def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+            maximize=False):
+    r"""AdaGrad (Duchi et al., 2011), :func:`adagrad_update`. Chapter 4.
+
+    The sum of squares starts at ``initial_accumulator_value``; ``weight_decay`` adds
+    ``weight_decay * theta`` to the gradient.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"),
+                 lr_decay=_rate(lr_decay, "lr_decay value (lr_decay)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 initial_accumulator_value=_rate(
+                     initial_accumulator_value,
+                     "initial_accumulator_value value (initial_accumulator_value)"),
+                 eps=_rate(eps, "epsilon value (eps)"),
+                 maximize=checks.flag(maximize, "maximize"))
+    start = hyper["initial_accumulator_value"]
+
+    def init(params):
+        s0 = _against(start, params, "initial_accumulator_value")
+        return AdaGradState(t=0, sum=np.zeros_like(params) + s0)
+
+    return from_update("adagrad", init, adagrad_update, hyper, factory="adagrad")
+
+
+def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+            maximize=False):
+    r"""RMSProp (Tieleman & Hinton, 2012), :func:`rmsprop_update`. Chapter 4.
+
+    ``alpha`` is the decay of the moving average of g^2 (the book's ``beta2``), not a step
+    size; ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"),
+                 alpha=checks.per_run(alpha, "alpha value (alpha)", lo=0, hi=1),
+                 eps=_rate(eps, "epsilon value (eps)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 momentum=_rate(momentum, "momentum value (momentum)"),
+                 centered=checks.flag(centered, "centered"),
+                 maximize=checks.flag(maximize, "maximize"))
+    uses_momentum = bool(np.any(hyper["momentum"] != 0))
+
+    def init(params):
+        return RMSPropState(t=0, square_avg=np.zeros_like(params),
+                            grad_avg=np.zeros_like(params) if centered else None,
+                            momentum_buffer=np.zeros_like(params) if uses_momentum else None)
+
+    return from_update("rmsprop", init, rmsprop_update, hyper, factory="rmsprop")
+
+
+def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+         maximize=False, *, decoupled_weight_decay=False, correct="both", eps_root=0.0):
+    r"""Adam (Kingma & Ba, 2015), :func:`adam_update`: momentum + RMSProp + bias correction.
+
+    Chapter 5. ``weight_decay`` adds ``weight_decay * theta`` to the gradient (L2), unless
+    ``decoupled_weight_decay`` (then it is :func:`adamw`). The book's variants, flags of
+    :func:`adam_update` (shown by ``repr`` only when set):
+
+    - ``correct``: which moments are bias-corrected, one of :data:`CORRECTIONS`: ``"both"``
+      (Adam), ``"m"`` or ``"v"`` (only that one), ``"neither"`` (chapter 6);
+    - ``eps_root``: an ε inside the square root, ``sqrt(v_hat + eps_root) + eps`` (chapter 5).
+    """
+    if checks.flag(decoupled_weight_decay, "decoupled_weight_decay"):
+        return adamw(lr, betas, eps, weight_decay, amsgrad, maximize, correct=correct,
+                     eps_root=eps_root)
+    hyper = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_root)
+    name = "amsgrad" if amsgrad else "adam"
+    return from_update(name, _adam_init(amsgrad), adam_update, hyper, factory="adam")
+
+
+def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+          maximize=False, *, correct="both", eps_root=0.0):
+    r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay, :func:`adamw_update`.
+
+    The same as ``adam(..., decoupled_weight_decay=True)``.
+    """
+    hyper = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_root)
+    return from_update("adamw", _adam_init(amsgrad), adamw_update, hyper, factory="adamw")
+
+
+def _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_root):
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"), betas=_betas(betas),
+                 eps=_rate(eps, "epsilon value (eps)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 amsgrad=checks.flag(amsgrad, "amsgrad"),
+                 maximize=checks.flag(maximize, "maximize"))
+    if checks.choice(correct, "correct", CORRECTIONS) != "both":
+        hyper["correct"] = correct
+    eps_root = _rate(eps_root, "eps_root")
+    if not _is_zero(eps_root):
+        hyper["eps_root"] = eps_root
+    return hyper
+
+
+def _adam_init(amsgrad):
+    def init(params):
+        return AdamState(t=0, m=np.zeros_like(params), v=np.zeros_like(params),
+                         v_max=np.zeros_like(params) if amsgrad else None)
+    return init
+
+
+def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
+    r"""AdaMax (Kingma & Ba, 2015, §7.1), :func:`adamax_update`.
+
+    ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"), betas=_betas(betas),
+                 eps=_rate(eps, "epsilon value (eps)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 maximize=checks.flag(maximize, "maximize"))
+
+    def init(params):
+        return AdamaxState(t=0, m=np.zeros_like(params), u=np.zeros_like(params))
+
+    return from_update("adamax", init, adamax_update, hyper, factory="adamax")
+
+
+def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+          maximize=False):
+    r"""NAdam (Dozat, 2016), :func:`nadam_update`.
+
+    ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"), betas=_betas(betas),
+                 eps=_rate(eps, "epsilon value (eps)"),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 momentum_decay=_rate(momentum_decay, "momentum_decay value (momentum_decay)"),
+                 maximize=checks.flag(maximize, "maximize"))
+
+    def init(params):
+        return NAdamState(t=0, m=np.zeros_like(params), v=np.zeros_like(params), mu_product=1.0)
+
+    return from_update("nadam", init, nadam_update, hyper, factory="nadam")
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,12 +673,12 @@ def minimize(optimizer, grad_fn, x0, steps, *, lr_schedule=None, divergence_thre
     so a sweep over learning rates survives its diverging members.
     """
     if not isinstance(optimizer, Optimizer):
-        raise ValueError(f"Invalid optimizer: {optimizer!r} (make one, e.g. optim.adam(lr=0.1))")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"Invalid steps: {steps!r} (must be an integer >= 0)")
+        checks.fail("optimizer", optimizer, "an Optimizer, e.g. optim.adam(lr=0.1)")
+    steps = checks.integer(steps, "steps", lo=0)
     if divergence_threshold is not None:
-        _check_range(divergence_threshold, "divergence_threshold", lo=0.0)
-    x = _as_params(x0, "x0")
+        checks.number(divergence_threshold, "divergence_threshold", lo=0)
+    x = _float_array(x0)
+    checks.finite(x, "x0", _NOT_FINITE_HINT)
     state = optimizer.init(x)
     trajectory = np.empty((steps + 1, *x.shape), dtype=x.dtype)
     trajectory[0] = x

@@ -1,10 +1,10 @@
 """One look for the whole book: a colour, line style and marker per optimizer.
 
-Colours are the colour-blind-safe Okabe-Ito palette (plus Tol's wine for NAdam); line styles and
-markers differ too, so figures still read in greyscale. A run is named by its optimizer, with
-anything after the first word kept as a note: ``"adam, lr=0.1"`` is drawn in Adam's colour and
-labelled ``"Adam, lr=0.1"``. Several runs of one optimizer in one figure get a dark-to-light ramp of
-its colour.
+Each optimizer's look is its record in :mod:`adam_course.catalog` (colour-blind-safe colours,
+and line styles and markers that differ too, so figures still read in greyscale). A run is
+named by its optimizer, with anything after the first word kept as a note: ``"adam, lr=0.1"`` is
+drawn in Adam's colour and labelled ``"Adam, lr=0.1"``. Several runs of one optimizer in one
+figure get a dark-to-light ramp of its colour.
 
 Every function returns its Axes (or Figure) and never calls ``plt.show()``.
 """
@@ -21,40 +21,11 @@ import numpy as np
 from cycler import cycler
 from matplotlib.colors import BoundaryNorm, LinearSegmentedColormap, to_hex, to_rgb
 
-__all__ = ["COLORS", "LINESTYLES", "MARKERS", "LABELS", "CMAP", "color", "label", "style",
-           "book_style", "apply_book_style", "contour", "trajectories", "curve_1d",
-           "loss_curves", "compare"]
+from adam_course import checks
+from adam_course.catalog import CATALOG
 
-COLORS = {
-    "gd": "#0072B2",        # blue         (gd and sgd are the same method)
-    "sgd": "#0072B2",
-    "momentum": "#E69F00",  # orange
-    "nesterov": "#CC79A7",  # reddish purple
-    "adagrad": "#56B4E9",   # sky blue
-    "rmsprop": "#009E73",   # bluish green
-    "adam": "#D55E00",      # vermillion
-    "adamw": "#000000",     # black
-    "amsgrad": "#999999",   # grey
-    "adamax": "#F0E442",    # yellow: drawn with a dark outline
-    "nadam": "#882255",     # wine (Paul Tol)
-}
-"""Optimizer name -> colour, the same in every figure of the book."""
-
-LINESTYLES = {
-    "gd": "-", "sgd": "-", "momentum": "--", "nesterov": "-.", "adagrad": ":",
-    "rmsprop": (0, (5, 1.5)), "adam": "-", "adamw": "--", "amsgrad": "-.", "adamax": ":",
-    "nadam": (0, (3, 1, 1, 1, 1, 1)),
-}
-MARKERS = {
-    "gd": "o", "sgd": "o", "momentum": "s", "nesterov": "D", "adagrad": "v", "rmsprop": "^",
-    "adam": "P", "adamw": "h", "amsgrad": "<", "adamax": ">", "nadam": "d",
-}
-LABELS = {
-    "gd": "GD", "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov",
-    "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam", "adamw": "AdamW",
-    "amsgrad": "AMSGrad", "adamax": "AdaMax", "nadam": "NAdam",
-}
-_OUTLINE = {"adamax": "#6B6200"}  # light colours get a dark edge
+__all__ = ["CMAP", "BOOK_RC", "color", "label", "style", "book_style", "apply_book_style",
+           "contour", "trajectories", "curve_1d", "loss_curves", "compare"]
 
 CMAP = LinearSegmentedColormap.from_list("book", ["#c3d1e0", "#e2e8ef", "#fafafa"])
 """The landscape colormap: pale blue-grey (low) to near-white (high); no optimizer colour."""
@@ -76,7 +47,7 @@ BOOK_RC = {
     "grid.linewidth": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=list(dict.fromkeys(COLORS.values()))),
+    "axes.prop_cycle": cycler(color=list(dict.fromkeys(e.color for e in CATALOG.values()))),
     "legend.frameon": True,
     "legend.framealpha": 0.85,
     "legend.edgecolor": "none",
@@ -92,13 +63,13 @@ BOOK_RC = {
 # --------------------------------------------------------------------------------------------
 
 def _split(name):
-    """``"Adam, lr=0.1"`` -> ``("adam", ", lr=0.1")``; unknown optimizers raise ValueError."""
+    """``"Adam, lr=0.1"`` -> ``(the catalog's adam, ", lr=0.1")``; unknown names raise."""
     match = re.match(r"\s*([A-Za-z0-9]+)(.*)", str(name), flags=re.DOTALL)
     key = match.group(1).lower() if match else ""
-    if key not in COLORS:
-        raise ValueError(f"Invalid optimizer name: {name!r} (its first word must be one of "
-                         f"{', '.join(COLORS)})")
-    return key, match.group(2)
+    if key not in CATALOG:
+        checks.fail("optimizer name", name, "a name whose first word is one of "
+                    + ", ".join(CATALOG))
+    return CATALOG[key], match.group(2)
 
 
 def color(name):
@@ -106,26 +77,27 @@ def color(name):
 
     Chapter 1.
     """
-    return COLORS[_split(name)[0]]
+    return _split(name)[0].color
 
 
 def label(name):
     """The legend label: ``"adam, lr=0.1"`` -> ``"Adam, lr=0.1"``; ``"gd"`` -> ``"GD"``.
 
-    Chapter 1.
+    Chapter 2.
     """
-    key, note = _split(name)
-    return LABELS[key] + note
+    entry, note = _split(name)
+    return entry.label + note
 
 
 def style(name):
-    """Keyword arguments for ``ax.plot``: colour, line style, marker and label. Chapter 1."""
-    key, _ = _split(name)
-    kwargs = {"color": COLORS[key], "linestyle": LINESTYLES[key], "marker": MARKERS[key],
-              "label": label(name)}
-    if key in _OUTLINE:
-        kwargs["markeredgecolor"] = _OUTLINE[key]
-        kwargs["path_effects"] = [pe.Stroke(linewidth=2.6, foreground=_OUTLINE[key]), pe.Normal()]
+    """Keyword arguments for ``ax.plot``: colour, line style, marker and label. Chapter 3."""
+    entry, note = _split(name)
+    kwargs = {"color": entry.color, "linestyle": entry.linestyle, "marker": entry.marker,
+              "label": entry.label + note}
+    if entry.outline:
+        kwargs["markeredgecolor"] = entry.outline
+        kwargs["path_effects"] = [pe.Stroke(linewidth=2.6, foreground=entry.outline),
+                                  pe.Normal()]
     return kwargs
 
 
@@ -139,7 +111,7 @@ def _shade(hex_color, amount):
 def _styles(names):
     """One style per run. n > 1 runs of one optimizer get a dark-to-light ramp of its colour
     (in the order given) and different line styles and markers."""
-    keys = [_split(name)[0] for name in names]
+    keys = [_split(name)[0].name for name in names]
     seen, styles = {}, []
     for name, key in zip(names, keys, strict=True):
         n, k = keys.count(key), seen.get(key, 0)
@@ -161,7 +133,7 @@ def _styles(names):
 
 @contextmanager
 def book_style():
-    """Use the book's matplotlib settings inside a ``with`` block. Chapter 1."""
+    """Use the book's matplotlib settings inside a ``with`` block (every figure here does)."""
     with mpl.rc_context(BOOK_RC):
         yield
 
@@ -179,14 +151,15 @@ def _axes(ax, figsize=None):
 
 def _check_dim(landscape, dim, what):
     if landscape.dim != dim:
-        raise ValueError(f"Invalid landscape: {landscape.name!r} has dim={landscape.dim}, but "
-                         f"{what} needs dim={dim}")
+        checks.fail("landscape", checks.described(f"{landscape.name!r} with dim={landscape.dim}"),
+                    f"a landscape with dim={dim} for {what}")
 
 
 def _path(name, path, dim):
     path = np.asarray(path, dtype=float)
     if path.ndim != 2 or path.shape[1] != dim:
-        raise ValueError(f"Invalid runs[{name!r}]: shape {path.shape}, expected (steps + 1, {dim})")
+        checks.fail(f"runs[{name!r}]", checks.described(f"shape {path.shape}"),
+                    f"(steps + 1, {dim})")
     finite = np.all(np.isfinite(path), axis=1)
     return path[finite], not finite.all()
 
@@ -216,8 +189,8 @@ def _levels(Z, base, n):
 def contour(landscape, ax=None, levels=15, resolution=150, filled=True):
     """Draw a 2-D landscape on its window as quiet contours, with a star at the minimum.
 
-    Chapter 1. Levels are log-spaced above the minimum when the range is large (Rosenbrock,
-    Beale); pass an array for explicit levels.
+    Under :func:`trajectories`. Levels are log-spaced above the minimum when the range is
+    large (Rosenbrock, Beale); pass an array for explicit levels.
     """
     _check_dim(landscape, 2, "contour")
     with book_style():
@@ -321,7 +294,8 @@ def loss_curves(curves, ax=None, log=True, xlabel="step", ylabel="loss", title=N
         for (name, values), s in zip(curves.items(), _styles(curves), strict=True):
             values = np.asarray(values, dtype=float)
             if values.ndim != 1:
-                raise ValueError(f"Invalid curves[{name!r}]: shape {values.shape}, expected 1-D")
+                checks.fail(f"curves[{name!r}]", checks.described(f"shape {values.shape}"),
+                            "1-D")
             every = max(1, len(values) // 12)
             ax.plot(np.arange(len(values)), values, markevery=every, markersize=4, **s)
         if log:
@@ -346,10 +320,9 @@ def compare(landscapes, runs_per_landscape, ncols=2, titles=None):
         runs_per_landscape = [runs_per_landscape[ls.name] for ls in landscapes]
     runs_per_landscape = list(runs_per_landscape)
     if len(runs_per_landscape) != len(landscapes):
-        raise ValueError(f"Invalid runs_per_landscape: {len(runs_per_landscape)} run dicts for "
-                         f"{len(landscapes)} landscapes")
-    if ncols < 1:
-        raise ValueError(f"Invalid ncols: {ncols!r} (must be >= 1)")
+        checks.fail("runs_per_landscape", checks.described(f"{len(runs_per_landscape)} run dicts"),
+                    f"one run dict per landscape ({len(landscapes)})")
+    ncols = checks.integer(ncols, "ncols", lo=1)
     ncols = min(ncols, max(len(landscapes), 1))
     nrows = -(-len(landscapes) // ncols)
     titles = titles or [ls.name for ls in landscapes]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from adam_course import checks
+
 __all__ = ["gd_optimal", "heavy_ball_optimal", "quadratic_rate", "steps_to_tolerance"]
 
 
@@ -27,10 +29,9 @@ def _curvature_range(L, mu):
     for name, value in (("mu", mu), ("L", L)):
         bad = ~np.isfinite(value) | (value <= 0)
         if bad.any():
-            raise ValueError(f"Invalid {name}: {float(value[bad].flat[0])!r} "
-                             "(must be a positive finite curvature)")
+            checks.fail(name, float(value[bad].flat[0]), "a finite curvature > 0")
     if np.any(mu > L):
-        raise ValueError(f"Invalid mu: {mu!r} is larger than L = {L!r} (need 0 < mu <= L)")
+        checks.fail("mu", checks.described(f"{mu} with L = {L}"), "a curvature <= L")
     return L, mu
 
 
@@ -74,11 +75,9 @@ def quadratic_rate(lr, momentum, curvatures, nesterov=False):
     for name, value in (("lr", lr), ("momentum", momentum)):
         bad = ~np.isfinite(value) | (value < 0)
         if bad.any():
-            raise ValueError(f"Invalid {name}: {float(value[bad].flat[0])!r} "
-                             "(must be a finite number >= 0)")
+            checks.fail(name, float(value[bad].flat[0]), checks.interval(lo=0))
     if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
-        raise ValueError(f"Invalid curvatures: {curvatures!r} (must be a 1-D array of "
-                         "positive curvatures)")
+        checks.fail("curvatures", curvatures, "a 1-D array of finite curvatures > 0")
     step = lr[..., None] * lam  # lr * lam, shape (..., n_curvatures)
     mu = momentum[..., None]
     if nesterov:
@@ -102,11 +101,9 @@ def steps_to_tolerance(trajectory, tol=1e-6, minimum=None):
     """
     path = np.asarray(trajectory, dtype=float)
     if path.ndim < 2 or path.shape[0] < 1:
-        raise ValueError(f"Invalid trajectory: shape {path.shape} (expected (steps + 1, d) or "
-                         "(steps + 1, runs, d), as optim.minimize returns)")
-    tol = float(tol)
-    if not np.isfinite(tol) or tol <= 0:
-        raise ValueError(f"Invalid tol: {tol!r} (must be a positive finite number)")
+        checks.fail("trajectory", checks.described(f"shape {path.shape}"),
+                    "(steps + 1, d) or (steps + 1, runs, d), as optim.minimize returns")
+    tol = checks.number(tol, "tol", lo=0, lo_open=True)
     error = path - (0.0 if minimum is None else np.asarray(minimum, dtype=float))
     axes = tuple(range(2, error.ndim)) if path.ndim >= 3 else (1,)
     distance = np.sqrt(np.sum(error * error, axis=axes))  # (steps + 1,) or (steps + 1, R)

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from adam_course import landscapes, optim, plotting
+from adam_course import checks, landscapes, optim, plotting
 
 __all__ = ["grid_sweep", "heatmap"]
 
@@ -28,8 +28,7 @@ HEATMAP_CMAP = "cividis"
 def _axis_values(name, values):
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-        raise ValueError(f"Invalid {name}: {values!r} (must be a non-empty 1-D sequence of "
-                         "finite numbers)")
+        checks.fail(name, values, "a non-empty 1-D sequence of finite numbers")
     return values
 
 
@@ -45,18 +44,17 @@ def grid_sweep(make_optimizer, landscape, steps, *, x0=None, divergence_threshol
     ``nan``.
     """
     if not isinstance(landscape, landscapes.Landscape):
-        raise ValueError(f"Invalid landscape: {landscape!r} (must be a Landscape, e.g. "
-                         "landscapes.beale())")
+        checks.fail("landscape", landscape, "a Landscape, e.g. landscapes.beale()")
     if not axes:
-        raise ValueError("Invalid axes: none given (pass at least one, e.g. lr=[0.01, 0.1])")
+        checks.fail("axes", checks.described("none given"), "at least one, e.g. lr=[0.01, 0.1]")
     values = {name: _axis_values(name, v) for name, v in axes.items()}
     mesh = np.meshgrid(*values.values(), indexing="ij")
     shape = mesh[0].shape
     flat = {name: m.ravel() for name, m in zip(values, mesh, strict=True)}
     start = landscape.start if x0 is None else np.asarray(x0, dtype=float)
     if start.shape != (landscape.dim,):
-        raise ValueError(f"Invalid x0: shape {start.shape} (must be ({landscape.dim},), one "
-                         "starting point shared by every run)")
+        checks.fail("x0", checks.described(f"shape {start.shape}"),
+                    f"({landscape.dim},), one starting point shared by every run")
     runs = np.tile(start, (mesh[0].size, 1))
     opt = make_optimizer(**flat)
     trajectory = optim.minimize(opt, landscape.grad, runs, steps,
@@ -90,15 +88,16 @@ def heatmap(values, x, y, ax=None, xlabel="lr", ylabel=None, title=None,
     values = np.asarray(values, dtype=float)
     x, y = _axis_values("x", x), _axis_values("y", y)
     if values.shape != (len(y), len(x)):
-        raise ValueError(f"Invalid values: shape {values.shape}, expected (len(y), len(x)) = "
-                         f"({len(y)}, {len(x)})")
-    if not floor > 0:
-        raise ValueError(f"Invalid floor: {floor!r} (must be > 0 for a log colour scale)")
+        checks.fail("values", checks.described(f"shape {values.shape}"),
+                    f"(len(y), len(x)) = ({len(y)}, {len(x)})")
+    floor = checks.number(floor, "floor", lo=0, lo_open=True)
     diverged = np.isnan(values)
     if diverged.all():
-        raise ValueError("Invalid values: every run diverged (all nan); nothing to draw")
+        checks.fail("values", checks.described("all nan (every run diverged)"),
+                    "a grid with a finite value to draw")
     if np.any(values[~diverged] < 0):
-        raise ValueError("Invalid values: negative entries (a log scale needs gaps >= 0)")
+        checks.fail("values", checks.described("negative entries"),
+                    "gaps >= 0 for a log colour scale")
     shown = np.ma.masked_invalid(np.maximum(values, floor))
     with plotting.book_style():
         if ax is None:

@@ -10,7 +10,9 @@ Prints small tables:
    browser round trip, measured by ``benchmarks/lab_explorers.py``), and the PNG's size;
 2. each offline animation's build time, HTML size and PDF contact sheet size;
 3. step throughput of each optimizer, one run and a batch of 1000 runs;
-4. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
+4. if torch is installed: one step of adam, sgd (momentum) and rmsprop against torch.optim's
+   default and fused steps, at 2 to 1,000,000 elements (``benchmarks/steps.py``);
+5. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
    kernel (cwd = notebooks/), with the slowest marked.
 
 Exits with status 1 if a notebook fails to execute; timings are reported, never asserted.
@@ -29,7 +31,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np  # noqa: E402
 
-from adam_course import hump, landscapes, moments, optim, playground  # noqa: E402
+from adam_course import catalog, hump, landscapes, moments, optim, playground  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,8 +137,10 @@ def bench_static():
 def bench_steps():
     rows = []
     bowl = landscapes.bowl()
-    for name, factory in optim.OPTIMIZERS.items():
-        opt = factory(lr=1e-3)
+    for name, entry in catalog.CATALOG.items():
+        if name == "gd":  # the same method as sgd
+            continue
+        opt = entry.factory(lr=1e-3)
         cells = [name]
         for runs in (None, 1000):
             x = bowl.start if runs is None else np.tile(bowl.start, (runs, 1))
@@ -147,6 +151,17 @@ def bench_steps():
         rows.append(cells)
     table("Optimizer steps on the bowl (minimize, grad included)",
           ["optimizer", "µs/step (1 run)", "µs/step (1000 runs)"], rows)
+
+
+def bench_against_torch():
+    try:
+        import torch  # noqa: F401  (a test requirement, not a reader's)
+    except ImportError:
+        print("\nSteps against torch.optim: torch is not installed, skipped")
+        return
+    import steps
+
+    steps.report(table, rounds=5)
 
 
 def bench_notebooks():
@@ -185,6 +200,7 @@ def main(argv=None):
     bench_explorers()
     bench_static()
     bench_steps()
+    bench_against_torch()
     ok = True if args.skip_notebooks else bench_notebooks()
     return 0 if ok else 1
 

@@ -1,6 +1,8 @@
 """Data sets: gradients against finite differences, minimisers against independent solvers,
 the minibatch gradient's mean and variance against simulation, the digits split against sklearn."""
 
+import itertools
+
 import numpy as np
 import pytest
 from reference import central_differences
@@ -125,6 +127,24 @@ def test_grad_variance_matches_simulation_with_and_without_replacement(batch_siz
         # the relative standard error of a mean of 20k squared norms is ~1-3% here
         assert empirical == pytest.approx(p.grad_variance(w, batch_size, replace=replace),
                                           rel=0.08)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 6])
+def test_grad_variance_is_the_exact_mean_over_every_possible_minibatch(batch_size):
+    """Enumerate all C(n, B) minibatches (without replacement) and all n^B draws (with): the
+    mean of |g_B - g|^2 over them is grad_variance, exactly (here n = 6)."""
+    p = LinearRegression(n=6, dim=2, seed=17)
+    w = np.array([0.5, -1.5])
+    g = p.grad(w)
+
+    def mean_square_error(batches):
+        batches = np.array(list(batches))
+        return np.mean([np.sum((p.batch_grad(w, p.X[b], p.y[b]) - g) ** 2) for b in batches])
+
+    without = mean_square_error(itertools.combinations(range(6), batch_size))
+    with_ = mean_square_error(itertools.product(range(6), repeat=batch_size))
+    np.testing.assert_allclose(p.grad_variance(w, batch_size), without, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(p.grad_variance(w, batch_size, replace=True), with_, rtol=1e-12)
 
 
 def test_grad_variance_follows_the_one_over_b_law_with_replacement():

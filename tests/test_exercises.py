@@ -4,10 +4,15 @@ learner function can make a checker raise (except KeyboardInterrupt / SystemExit
 The right answers are written here from the book's formulas, and, independently, with torch.optim.
 """
 
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
 import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
 
+from adam_course import exercises
 from adam_course.exercises import (
     Case,
     Feedback,
@@ -276,12 +281,12 @@ def test_no_learner_function_makes_a_checker_raise(checker):
         assert feedback.message and "\n" not in feedback.message
 
 
-@pytest.mark.parametrize("signal", [KeyboardInterrupt, SystemExit])
-def test_keyboard_interrupt_and_system_exit_get_through(signal):
+@pytest.mark.parametrize("exception", [KeyboardInterrupt, SystemExit])
+def test_keyboard_interrupt_and_system_exit_get_through(exception):
     def interrupted(*args):
-        raise signal
+        raise exception
 
-    with pytest.raises(signal):
+    with pytest.raises(exception):
         check_adam_step(interrupted)
 
 
@@ -322,3 +327,76 @@ def test_check_steps_reports_a_bad_reference_without_raising():
 def test_messages_use_the_right_article():
     feedback = check_adam_step(lambda x, m, v, grad, t, lr, beta1, beta2, eps: 3)
     assert not feedback.ok and "returned an int" in feedback.message
+
+
+# --- a learner's function that never returns --------------------------------------------------
+
+
+def forever(x, grad, lr):
+    """Loops (for 10 s, so that a checker without a time limit fails this test, not hangs)."""
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        pass
+    return x - lr * grad
+
+
+def forever_swallowing_exceptions(x, grad, lr):
+    """Loops inside a catch-all: the checker's stop must not be an Exception it swallows."""
+    try:
+        forever(x, grad, lr)
+    except Exception:
+        pass
+    return x - lr * grad
+
+
+@pytest.fixture
+def short_limit(monkeypatch):
+    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.3)
+
+
+@pytest.mark.parametrize("fn", [forever, forever_swallowing_exceptions])
+def test_a_function_that_never_returns_is_stopped_and_the_handler_restored(fn, short_limit):
+    def kernels_handler(signum, frame):  # stands for whatever the kernel had installed
+        raise AssertionError("the kernel's handler ran")
+
+    previous = signal.signal(signal.SIGALRM, kernels_handler)
+    try:
+        start = time.monotonic()
+        feedback = check_gd_step(fn)
+        assert time.monotonic() - start < 3
+        assert not feedback.ok and "\n" not in feedback.message
+        assert "did not return within 0.3 seconds on the first call" in feedback.message
+        assert signal.getsignal(signal.SIGALRM) is kernels_handler
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert check_gd_step(gd_step).ok  # the next check runs normally, and leaves no trace
+        assert signal.getsignal(signal.SIGALRM) is kernels_handler
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_running_timer_of_the_kernel_is_given_back(short_limit):
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        assert check_gd_step(gd_step).ok
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < left <= 30.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_off_the_main_thread_a_checker_runs_without_a_time_limit(short_limit):
+    """Signals work only in the main thread: elsewhere the call is not limited, nor broken."""
+    results = []
+
+    def slow_but_right(x, grad, lr):
+        time.sleep(0.02)
+        return x - lr * grad
+
+    thread = threading.Thread(target=lambda: results.append(check_gd_step(slow_but_right)))
+    thread.start()
+    thread.join(timeout=30)
+    assert results and results[0].ok
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)

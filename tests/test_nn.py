@@ -155,6 +155,26 @@ def test_a_run_that_stops_being_finite_records_nan_and_does_not_raise(small_digi
     assert len(history["train_loss"]) == 4 and np.all(np.isnan(history["train_loss"]))
 
 
+def test_a_run_that_diverges_later_keeps_its_earlier_epochs(small_digits):
+    """Blows up in epoch 3 (step 25, with 10 steps an epoch): epochs 1-2 are what a run of 2
+    epochs records on its own, epochs 3-5 are nan."""
+    X, y, _, _ = small_digits
+    model, sgd, steps = MLP((64, 8, 10)), optim.sgd(lr=0.1), []
+
+    def step(params, grad, state):
+        steps.append(1)
+        params, state = sgd.step(params, grad, state)
+        return (params * np.inf if len(steps) == 25 else params), state
+
+    exploding = SimpleNamespace(init=sgd.init, step=step)
+    _, history = train(exploding, model, model.init(), X, y, epochs=5, batch_size=30)
+    _, two_epochs = train(sgd, model, model.init(), X, y, epochs=2, batch_size=30)
+    assert len(history["train_loss"]) == 5
+    assert history["train_loss"][:2] == two_epochs["train_loss"]
+    assert np.all(np.isfinite(two_epochs["train_loss"]))
+    assert np.all(np.isnan(history["train_loss"][2:]))
+
+
 @pytest.mark.parametrize("sizes", [(), (64,), (64, 0, 10), (64, 2.5, 10), (True, 3), "ab", 5],
                          ids=str)
 def test_bad_sizes_raise_a_value_error(sizes):
@@ -164,7 +184,7 @@ def test_bad_sizes_raise_a_value_error(sizes):
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, p: m.loss(p[:-1], np.zeros((2, 5)), [0, 1]),
-     r"Invalid params: shape \(38,\), expected \(39,\)"),
+     r"Invalid params: shape \(38,\) \(must be \(39,\)\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 4)), [0, 1]), r"Invalid X: shape \(2, 4\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0, 3]), r"Invalid y"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0.0, 1.0]), r"Invalid y"),

@@ -139,3 +139,44 @@ def test_batched_runs_match_torch_run_by_run(float64_default):
         theirs = run_torch(torch.optim.Adam, dict(lr=lrs[r], betas=(beta1s[r], 0.999)),
                            grad_r, x0[r], 100)
         assert max_relative_error(batched[:, r], theirs) <= 1e-12
+
+
+PER_RUN = [  # (factory, torch class, hyperparameter, values, fixed arguments)
+    (optim.sgd, "SGD", "momentum", [0.0, 0.5, 0.9], dict(lr=0.02, dampening=0.3)),
+    (optim.sgd, "SGD", "dampening", [0.0, 0.3, 0.9], dict(lr=0.02, momentum=0.9)),
+    (optim.sgd, "SGD", "weight_decay", [0.0, 0.1, 1.0], dict(lr=0.02, momentum=0.5)),
+    (optim.adagrad, "Adagrad", "lr_decay", [0.0, 0.01, 0.5], dict(lr=0.1)),
+    (optim.adagrad, "Adagrad", "initial_accumulator_value", [0.0, 0.1, 2.0], dict(lr=0.1)),
+    (optim.adagrad, "Adagrad", "eps", [1e-10, 1e-3, 1.0], dict(lr=0.1)),
+    (optim.rmsprop, "RMSprop", "alpha", [0.5, 0.9, 0.99], dict(lr=0.01, centered=True)),
+    (optim.rmsprop, "RMSprop", "momentum", [0.0, 0.5, 0.9], dict(lr=0.005)),
+    (optim.rmsprop, "RMSprop", "eps", [1e-8, 1e-3, 1.0], dict(lr=0.01)),
+    (optim.adam, "Adam", "betas", [(0.0, 0.5), (0.5, 0.99), (0.9, 0.999)], dict(lr=0.05)),
+    (optim.adam, "Adam", "eps", [1e-8, 1e-3, 1.0], dict(lr=0.05, amsgrad=True)),
+    (optim.adam, "Adam", "weight_decay", [0.0, 0.1, 1.0], dict(lr=0.05)),
+    (optim.adamw, "AdamW", "weight_decay", [0.0, 0.1, 1.0], dict(lr=0.05)),
+    (optim.adamax, "Adamax", "betas", [(0.0, 0.5), (0.5, 0.99), (0.9, 0.999)], dict(lr=0.05)),
+    (optim.nadam, "NAdam", "momentum_decay", [0.0, 4e-3, 0.1], dict(lr=0.05)),
+    (optim.nadam, "NAdam", "betas", [(0.0, 0.5), (0.5, 0.99), (0.9, 0.999)], dict(lr=0.05)),
+]
+
+
+@pytest.mark.parametrize("factory, torch_name, hyper, values, fixed", PER_RUN,
+                         ids=[f"{c[1]}-{c[2]}" for c in PER_RUN])
+def test_one_value_per_run_matches_torch_run_by_run(factory, torch_name, hyper, values, fixed,
+                                                    float64_default):
+    """Three runs with one value each on the leading axis == three separate torch runs."""
+    if hyper == "betas":
+        batched_value = tuple(np.array(column) for column in zip(*values, strict=True))
+    else:
+        batched_value = np.array(values)
+    grad = noisy_gradient(shape=(3, 4))
+    x0 = np.random.default_rng(3).normal(size=(3, 4))
+    batched = run_ours(factory, {**fixed, hyper: batched_value}, grad, x0, 100)
+    for r, value in enumerate(values):
+        def grad_r(x, k, r=r):
+            return grad(np.broadcast_to(x, (3, 4)), k)[r]
+
+        theirs = run_torch(getattr(torch.optim, torch_name), {**fixed, hyper: value}, grad_r,
+                           x0[r], 100)
+        assert max_relative_error(batched[:, r], theirs) <= 1e-12, (hyper, value)

@@ -33,14 +33,15 @@ def legend_labels(ax):
 
 
 def test_every_optimizer_has_its_own_colour_from_a_colour_blind_safe_palette():
-    colours = [plotting.COLORS[name] for name in OPTIMIZERS]
+    colours = [plotting.color(name) for name in OPTIMIZERS]
     assert len(set(colours)) == len(OPTIMIZERS)
     assert set(colours) <= OKABE_ITO | {TOL_WINE}
-    assert plotting.COLORS["gd"] == plotting.COLORS["sgd"]  # the same method
+    assert plotting.color("gd") == plotting.color("sgd")  # the same method
 
 
 def test_greyscale_still_separates_optimizers_by_line_style_and_marker():
-    styles = {(str(plotting.LINESTYLES[n]), plotting.MARKERS[n]) for n in OPTIMIZERS}
+    styles = {(str(plotting.style(n)["linestyle"]), plotting.style(n)["marker"])
+              for n in OPTIMIZERS}
     assert len(styles) == len(OPTIMIZERS)
 
 
@@ -74,14 +75,14 @@ def test_repeats_of_one_optimizer_get_a_ramp_of_its_colour():
     styles = plotting._styles(["adam, lr=0.01", "adam, lr=0.1", "adam, lr=1", "sgd"])
     colours = [s["color"] for s in styles]
     assert len(set(colours)) == 4
-    assert colours[3] == plotting.COLORS["sgd"]  # a lone run keeps the plain colour
+    assert colours[3] == plotting.color("sgd")  # a lone run keeps the plain colour
     brightness = [sum(to_rgb(c)) for c in colours[:3]]
     assert brightness[0] < brightness[1] < brightness[2]  # dark to light, in order
     assert len({s["linestyle"] for s in styles[:3]}) == 3
     # the shades stay in adam's family: closer to vermillion than to sgd's blue
     for c in colours[:3]:
-        d_adam = np.linalg.norm(np.subtract(to_rgb(c), to_rgb(plotting.COLORS["adam"])))
-        d_sgd = np.linalg.norm(np.subtract(to_rgb(c), to_rgb(plotting.COLORS["sgd"])))
+        d_adam = np.linalg.norm(np.subtract(to_rgb(c), to_rgb(plotting.color("adam"))))
+        d_sgd = np.linalg.norm(np.subtract(to_rgb(c), to_rgb(plotting.color("sgd"))))
         assert d_adam < d_sgd
     greys = [s["color"] for s in plotting._styles(["adamw", "adamw, wd=0.1"])]
     assert len(set(greys)) == 2  # black can only get lighter

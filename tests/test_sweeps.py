@@ -47,6 +47,20 @@ def test_grid_sweep_matches_the_closed_form_of_gradient_descent_on_a_bowl():
     assert np.all(np.isnan(swept[~stable]))  # |1 - 10 lr|^40 >= 1.5^40 > 1e4 for lr >= 0.25
 
 
+def test_grid_sweep_subtracts_the_minimum_value_of_the_landscape():
+    """On the saddle f* = -1/4: the gap is f(theta_T) + 1/4, from a GD loop written here."""
+    saddle, steps = landscapes.saddle(), 20
+    lrs = np.array([0.05, 0.2, 0.5])
+    swept = sweeps.grid_sweep(lambda lr: optim.sgd(lr=lr), saddle, steps, lr=lrs)
+    for lr, gap in zip(lrs, swept, strict=True):
+        x, y = 1.5, 0.01  # the saddle's start; grad f = (x, -y + y^3)
+        for _ in range(steps):
+            x, y = x - lr * x, y - lr * (-y + y**3)
+        expected = x**2 / 2 - y**2 / 2 + y**4 / 4 + 0.25
+        assert gap == pytest.approx(expected, rel=1e-12)
+    assert np.all(swept > 0)
+
+
 def test_grid_sweep_builds_one_optimizer_for_all_grid_points():
     calls = []
 
