@@ -652,6 +652,22 @@ def check_nesterov_step(fn) -> Feedback:
                                        new_buf(buf, grad, mu)),
          "a step along `momentum * buf` alone: the gradient at the look-ahead point enters the "
          "step too, `grad + momentum * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad - mu * new_buf(buf, grad, mu)),
+                                       new_buf(buf, grad, mu)),
+         "a minus sign on the momentum term, `grad - momentum * buf`: the look-ahead adds it, "
+         "`x - lr * (grad + momentum * buf)`"),
+        (lambda x, buf, grad, lr, mu: (new_buf(buf, grad, mu),
+                                       x - lr * (grad + mu * new_buf(buf, grad, mu))),
+         "`(new_buf, new_x)`, the two outputs in the wrong order: return `(new_x, new_buf)`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + mu * (mu * buf + (1 - mu) * grad)),
+                                       mu * buf + (1 - mu) * grad),
+         "the EMA buffer `buf = momentum * buf + (1 - momentum) * grad`; torch's buffer is the "
+         "sum `momentum * buf + grad`"),
+        (lambda x, buf, grad, lr, mu: (x + mu * (mu * buf - lr * grad) - lr * grad,
+                                       mu * buf - lr * grad),
+         "Keras's velocity form, `buf = momentum * buf - lr * grad` and "
+         "`x + momentum * buf - lr * grad`; this exercise keeps torch's buffer "
+         "`buf = momentum * buf + grad` and steps `x - lr * (grad + momentum * buf)`"),
     ]
     # Mid-run buffers in the first three cases, so that the slips differ from the first call
     # on (with buf = 0 several coincide); the last case starts a run, buf = 0.
