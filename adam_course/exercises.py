@@ -725,6 +725,15 @@ def check_rmsprop_step(fn) -> Feedback:
          "alpha and 1 - alpha swapped: keep `alpha * square_avg`, add `(1 - alpha) * grad**2`"),
         (rmsprop_with(lambda s, g, a: a * s + (1 - a) * g, lambda s, eps: np.sqrt(s) + eps),
          "an average of grad, not of its square: use `grad**2`"),
+        (lambda x, s, g, lr, alpha, eps: (x - lr * g / (np.sqrt(s) + eps), ema_sq(s, g, alpha)),
+         "a step with the old average: update `square_avg` first, then divide by the root of "
+         "the new one"),
+        (lambda x, s, g, lr, alpha, eps: reference(x, s, g, lr, alpha, eps)[::-1],
+         "`(new_square_avg, new_x)`, the two outputs in the wrong order: return "
+         "`(new_x, new_square_avg)`"),
+        (rmsprop_with(lambda s, g, a: s + g**2, lambda s, eps: np.sqrt(s) + eps),
+         "AdaGrad's sum `square_avg + grad**2`; RMSProp keeps a moving average, "
+         "`alpha * square_avg + (1 - alpha) * grad**2`"),
     ]
     return check_steps(fn, reference, _stepping_cases(("x", "square_avg", "grad", "lr", "alpha",
                                                        "eps"), settings, seed=4),
@@ -766,8 +775,27 @@ def check_torch_eps(fn) -> Feedback:
         (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), "`sqrt(v) - sqrt(v + eps)`, the right "
          "size with the wrong sign: `sqrt(v + eps) - sqrt(v)` is positive"),
     ]
-    return check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",), steps=1,
-                       rtol=1e-9, atol=0.0, mistakes=mistakes)
+    returned = []  # the dtypes the learner's function returns, for the precision hint below
+
+    if callable(fn):
+        learner = fn
+
+        @functools.wraps(learner)
+        def fn(v, eps):
+            result = learner(v, eps)
+            returned.append(getattr(result, "dtype", None))
+            return result
+
+    feedback = check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",),
+                           steps=1, rtol=1e-9, atol=0.0, mistakes=mistakes)
+    low = next((d for d in returned if d is not None and np.issubdtype(d, np.floating)
+                and np.finfo(d).bits < 64), None)
+    if feedback.ok or low is None or " is wrong " not in feedback.message \
+            or " — it matches " in feedback.message:
+        return feedback
+    return Feedback(False, f"{feedback.message[:-1]} — your function returns {low} numbers, "
+                           f"which keep only about {np.finfo(low).precision} significant digits, "
+                           f"and the check asks for 9: compute in float64, numpy's default.")
 
 
 def check_adam_step(fn) -> Feedback:
