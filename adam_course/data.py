@@ -1,4 +1,4 @@
-"""Data sets: the digits and two small synthetic problems (chapters 2, 4 and 6).
+"""Data sets: the digits (chapter 7) and two small synthetic problems (chapters 2, 4 and 6).
 
 Weights ``w`` may carry a leading "runs" axis: ``w`` of shape ``(R, dim)`` is R independent
 points, and ``loss``, ``grad`` and ``minibatch_grad`` answer for each (each run draws its own
@@ -24,8 +24,8 @@ __all__ = ["Digits", "load_digits", "stratified_split", "LinearRegression", "Log
 class Digits(NamedTuple):
     """The digits split three ways: standardised float64 features and integer labels 0-9.
 
-    Train on the first pair, choose hyperparameters on the validation pair, and
-    report on the test pair once."""
+    What :func:`load_digits` returns (chapter 7). Train on the first pair, choose
+    hyperparameters on the validation pair, and report on the test pair once."""
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -37,7 +37,7 @@ class Digits(NamedTuple):
 
 def load_digits(validation_fraction: float = 0.2, test_fraction: float = 0.2,
                 seed: int = 0) -> Digits:
-    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download). Chapter 7.
 
     A stratified, seeded split into training, validation and test sets: the test set gets
     ``ceil(test_fraction * 1797)`` images, the validation set ``ceil(validation_fraction *
