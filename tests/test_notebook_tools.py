@@ -31,7 +31,7 @@ def exercise_notebook():
         code("def step(x):\n    raise NotImplementedError\n\ncheck(step)"),
         md("````{solution-start} ex-step\n:class: dropdown\n````\n\nSubtract the gradient."),
         code("def step(x):\n    return x - 0.1 * x  # the answer"),
-        md("Another paragraph of the solution, long enough to be found."),
+        code("print(step(1.0))  # the solution's second cell"),
         md("````{solution-end}\n````\n\n```{exercise} Why\n:label: ex-why\n\nExplain.\n```\n\n"
            "```{solution} ex-why\n:class: dropdown\n\nBecause of the curvature of it all.\n```"),
         code("print('after the exercises')"),
@@ -45,8 +45,21 @@ def test_fold_marks_exactly_the_cells_inside_a_solution():
     assert folded == [3, 4]
     assert notebook["cells"][3]["metadata"]["jupyter"] == {"source_hidden": True,
                                                           "outputs_hidden": True}
-    assert notebook["cells"][4]["metadata"]["jupyter"] == {"source_hidden": True}
+    assert notebook["cells"][4]["metadata"]["jupyter"] == {"source_hidden": True,
+                                                          "outputs_hidden": True}
     assert nb.check(notebook, {}) == []
+
+
+def test_check_finds_a_markdown_cell_wholly_inside_a_solution():
+    # JupyterLab shows a folded markdown cell's rendered text: the text belongs in the
+    # solution-start cell, which the dropdown folds
+    notebook = exercise_notebook()
+    notebook["cells"][4] = md("Another paragraph of the solution, long enough to be found.")
+    nb.fold(notebook)
+    problems = nb.check(notebook, {})
+    assert [p for p in problems if "wholly inside a solution" in p] == [
+        "cell 4: a markdown cell wholly inside a solution (JupyterLab shows its rendered text "
+        "even when folded): move the text into the solution-start cell"]
 
 
 def test_check_finds_an_unfolded_solution_and_a_stray_fold():

@@ -248,6 +248,10 @@ def check(notebook: dict, entries) -> list[str]:
         if end and not (start and start.start() < end.start()) and text(cell)[:end.start()].strip():
             problems.append(f"cell {index}: solution text before a solution-end fence in the same "
                             "cell (JupyterLab shows it unfolded): give the fence a cell of its own")
+        if index in inside and cell["cell_type"] == "markdown":
+            problems.append(f"cell {index}: a markdown cell wholly inside a solution (JupyterLab "
+                            "shows its rendered text even when folded): move the text into the "
+                            "solution-start cell")
         jupyter = cell.get("metadata", {}).get("jupyter", {})
         if index in inside and any(jupyter.get(k) is not v for k, v in folded(cell).items()):
             problems.append(f"cell {index}: a solution cell that JupyterLab shows unfolded "
