@@ -736,6 +736,22 @@ def check_nesterov_step(fn) -> Feedback:
                                        new_buf(buf, grad, mu)),
          "a step along `momentum * buf` alone: the gradient at the look-ahead point enters the "
          "step too, `grad + momentum * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad - mu * new_buf(buf, grad, mu)),
+                                       new_buf(buf, grad, mu)),
+         "a minus sign on the momentum term, `grad - momentum * buf`: the look-ahead adds it, "
+         "`x - lr * (grad + momentum * buf)`"),
+        (lambda x, buf, grad, lr, mu: (new_buf(buf, grad, mu),
+                                       x - lr * (grad + mu * new_buf(buf, grad, mu))),
+         "`(new_buf, new_x)`, the two outputs in the wrong order: return `(new_x, new_buf)`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + mu * (mu * buf + (1 - mu) * grad)),
+                                       mu * buf + (1 - mu) * grad),
+         "the EMA buffer `buf = momentum * buf + (1 - momentum) * grad`; torch's buffer is the "
+         "sum `momentum * buf + grad`"),
+        (lambda x, buf, grad, lr, mu: (x + mu * (mu * buf - lr * grad) - lr * grad,
+                                       mu * buf - lr * grad),
+         "Keras's velocity form, `buf = momentum * buf - lr * grad` and "
+         "`x + momentum * buf - lr * grad`; this exercise keeps torch's buffer "
+         "`buf = momentum * buf + grad` and steps `x - lr * (grad + momentum * buf)`"),
     ]
     # Mid-run buffers in the first three cases, so that the slips differ from the first call
     # on (with buf = 0 several coincide); the last case starts a run, buf = 0.
@@ -793,6 +809,15 @@ def check_rmsprop_step(fn) -> Feedback:
          "alpha and 1 - alpha swapped: keep `alpha * square_avg`, add `(1 - alpha) * grad**2`"),
         (rmsprop_with(lambda s, g, a: a * s + (1 - a) * g, lambda s, eps: np.sqrt(s) + eps),
          "an average of grad, not of its square: use `grad**2`"),
+        (lambda x, s, g, lr, alpha, eps: (x - lr * g / (np.sqrt(s) + eps), ema_sq(s, g, alpha)),
+         "a step with the old average: update `square_avg` first, then divide by the root of "
+         "the new one"),
+        (lambda x, s, g, lr, alpha, eps: reference(x, s, g, lr, alpha, eps)[::-1],
+         "`(new_square_avg, new_x)`, the two outputs in the wrong order: return "
+         "`(new_x, new_square_avg)`"),
+        (rmsprop_with(lambda s, g, a: s + g**2, lambda s, eps: np.sqrt(s) + eps),
+         "AdaGrad's sum `square_avg + grad**2`; RMSProp keeps a moving average, "
+         "`alpha * square_avg + (1 - alpha) * grad**2`"),
     ]
     return check_steps(fn, reference, _stepping_cases(("x", "square_avg", "grad", "lr", "alpha",
                                                        "eps"), settings, seed=4),
@@ -834,8 +859,27 @@ def check_torch_eps(fn) -> Feedback:
         (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), "`sqrt(v) - sqrt(v + eps)`, the right "
          "size with the wrong sign: `sqrt(v + eps) - sqrt(v)` is positive"),
     ]
-    return check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",), steps=1,
-                       rtol=1e-9, atol=0.0, mistakes=mistakes)
+    returned = []  # the dtypes the learner's function returns, for the precision hint below
+
+    if callable(fn):
+        learner = fn
+
+        @functools.wraps(learner)
+        def fn(v, eps):
+            result = learner(v, eps)
+            returned.append(getattr(result, "dtype", None))
+            return result
+
+    feedback = check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",),
+                           steps=1, rtol=1e-9, atol=0.0, mistakes=mistakes)
+    low = next((d for d in returned if d is not None and np.issubdtype(d, np.floating)
+                and np.finfo(d).bits < 64), None)
+    if feedback.ok or low is None or " is wrong " not in feedback.message \
+            or " — it matches " in feedback.message:
+        return feedback
+    return Feedback(False, f"{feedback.message[:-1]} — your function returns {low} numbers, "
+                           f"which keep only about {np.finfo(low).precision} significant digits, "
+                           f"and the check asks for 9: compute in float64, numpy's default.")
 
 
 def check_adam_step(fn) -> Feedback:

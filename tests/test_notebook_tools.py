@@ -59,6 +59,15 @@ def test_check_finds_an_unfolded_solution_and_a_stray_fold():
     assert any(p.startswith("cell 6: hidden in JupyterLab") for p in problems)
 
 
+def test_check_finds_solution_text_sharing_a_cell_with_the_solution_end():
+    notebook = exercise_notebook()
+    nb.fold(notebook)
+    assert nb.check(notebook, {}) == []
+    end = notebook["cells"][5]
+    end["source"] = "The last words of the answer.\n" + end["source"]
+    assert any("before a solution-end" in p for p in nb.check(notebook, {}))
+
+
 def test_check_finds_a_solution_that_is_not_a_dropdown_and_one_left_open():
     notebook = exercise_notebook()
     notebook["cells"][2]["source"] = "````{solution-start} ex-step\n````\n\nSubtract."
