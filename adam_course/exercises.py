@@ -218,9 +218,10 @@ class _Check:
                     problem, advice = _not_finite(name, e, g, where)
                 elif not np.allclose(g, e, rtol=self.rtol, atol=self.atol):
                     low = _precision_of(raw, self.outputs, name)
-                    if low and np.allclose(g, e, rtol=low[1], atol=self.atol):
+                    if low and np.allclose(g, e, rtol=low[1], atol=max(
+                            self.atol, float(np.finfo(low[0]).smallest_subnormal))):
                         raise _Stop(_low_precision(name, e, g, where, low[0], self.rtol,
-                                                    self.atol))
+                                                    self.atol) + ".")
                     problem, advice = _wrong_value(name, e, g, where, self.rtol, self.atol), ""
                 else:
                     continue
@@ -280,12 +281,11 @@ def _precision_of(raw, outputs, name):
 
 
 def _low_precision(name, expected, got, where, dtype, rtol, atol) -> str:
-    index = _first(~np.isclose(got, expected, rtol=rtol, atol=atol))
-    off = abs(got[index] / expected[index] - 1) if expected[index] else abs(got[index])
-    return (f"Your `{_at(name, got, index)}` is a {dtype} array {where}: it agrees with the "
-            f"reference to {dtype}'s precision (relative error {off:.1g}), but the reference "
-            f"is computed in float64, numpy's default — look for a `{dtype}` in your code "
-            f"(np.{dtype}(...) or dtype=np.{dtype}) and leave it out.")
+    digits = round(-np.log10(rtol))
+    return (_wrong_value(name, expected, got, where, rtol, atol) + f" — your function returns "
+            f"{dtype} numbers, which keep only about {np.finfo(dtype).precision} significant "
+            f"digits, and the check asks for {digits}: compute in float64, numpy's default "
+            f"(leave out the np.{dtype})")
 
 
 def _call(fn, args, where):
@@ -859,27 +859,8 @@ def check_torch_eps(fn) -> Feedback:
         (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), "`sqrt(v) - sqrt(v + eps)`, the right "
          "size with the wrong sign: `sqrt(v + eps) - sqrt(v)` is positive"),
     ]
-    returned = []  # the dtypes the learner's function returns, for the precision hint below
-
-    if callable(fn):
-        learner = fn
-
-        @functools.wraps(learner)
-        def fn(v, eps):
-            result = learner(v, eps)
-            returned.append(getattr(result, "dtype", None))
-            return result
-
-    feedback = check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",),
-                           steps=1, rtol=1e-9, atol=0.0, mistakes=mistakes)
-    low = next((d for d in returned if d is not None and np.issubdtype(d, np.floating)
-                and np.finfo(d).bits < 64), None)
-    if feedback.ok or low is None or " is wrong " not in feedback.message \
-            or " — it matches " in feedback.message:
-        return feedback
-    return Feedback(False, f"{feedback.message[:-1]} — your function returns {low} numbers, "
-                           f"which keep only about {np.finfo(low).precision} significant digits, "
-                           f"and the check asks for 9: compute in float64, numpy's default.")
+    return check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",), steps=1,
+                       rtol=1e-9, atol=0.0, mistakes=mistakes)
 
 
 def check_adam_step(fn) -> Feedback:

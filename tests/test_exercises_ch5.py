@@ -116,7 +116,7 @@ def test_a_float32_answer_is_told_it_is_one():
                                                  np.float32(beta2), np.float32(eps)))
 
     message = check_adam_step(in_float32).message
-    assert "is a float32 array" in message and "float64" in message
+    assert "returns float32 numbers" in message and "float64" in message
     # the same numbers in float64 are simply wrong: the hint is about the dtype, not the values
     rounded = check_adam_step(lambda *a: tuple(np.float64(r) for r in in_float32(*a))).message
     assert "float32" not in rounded and "is wrong" in rounded

@@ -49,7 +49,8 @@ EMA_SLIPS = [
     (lambda xs, b: corrected_ema(xs, b, divide=lambda a, b, t: a), ["the plain EMA"]),
     (lambda xs, b: corrected_ema(xs, b, divide=lambda a, b, t: a / (1 - b ** (t - 1))),
      ["`m_hat[0]` is inf", "counting t from 0"]),
-    (lambda xs, b: corrected_ema(xs.astype(np.float32), np.float32(b)), ["is a float32 array"]),
+    (lambda xs, b: corrected_ema(xs.astype(np.float32), np.float32(b)),
+     ["returns float32 numbers"]),
 ]
 
 
