@@ -12,6 +12,9 @@ import torch  # test dependency (requirements-test.txt): missing torch fails, ne
 
 from adam_course.exercises import Feedback, check_rmsprop_step, check_torch_eps
 
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
+
 
 def torch_eps(v, eps):
     return np.sqrt(v + eps) - np.sqrt(v)

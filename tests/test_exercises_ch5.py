@@ -14,6 +14,9 @@ import torch  # test dependency (requirements-test.txt): missing torch fails, ne
 from adam_course import exercises
 from adam_course.exercises import Feedback, adam_step_bound, check_adam_step, check_adam_stream
 
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
+
 # --- the Adam step ----------------------------------------------------------------------------
 
 
