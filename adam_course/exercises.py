@@ -492,7 +492,8 @@ def _numbers_as_arrays(fn, count=1):
 
 def check_best_step(fn) -> Feedback:
     """Check ``fn(A) -> (lr, rate)``: the best fixed step of gradient descent on the bowl
-    ``1/2 x^T A x`` and the factor by which the distance to the minimum then shrinks per step.
+    ``1/2 x^T A x`` (best in the worst case) and the factor ``rate`` such that each step then
+    multiplies the distance to the minimum by at most ``rate`` (exactly, from the worst start).
     Chapter 1.
 
     With ``L`` and ``mu`` the largest and smallest eigenvalues of the symmetric positive
@@ -558,8 +559,12 @@ def check_best_step(fn) -> Feedback:
          "`np.linalg.eigvalsh(A)[-1]` (eigvalsh sorts them in increasing order)"),
     ]
     fn = _numbers_as_arrays(fn, count=2) if callable(fn) else fn
-    return check_steps(fn, reference, cases, what="best step and rate", outputs=("lr", "rate"),
-                       steps=1, mistakes=mistakes)
+    feedback = check_steps(fn, reference, cases, what="best step and rate",
+                           outputs=("lr", "rate"), steps=1, mistakes=mistakes)
+    # the engine's wording is for one updated array; here there are two answers, and no update
+    message = feedback.message.replace("best step and rate matches", "best step and rate match")
+    message = message.replace("the new `lr` and `rate`", "`lr` and `rate`, as in `return lr, rate`")
+    return Feedback(feedback.ok, message)
 
 
 def check_minibatch_gradient(fn) -> Feedback:
@@ -584,7 +589,7 @@ def check_minibatch_gradient(fn) -> Feedback:
         (lambda w, X, y: X.T @ (X @ w - y),
          "the gradient of the sum: divide by the batch size `B = len(y)`"),
         (lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y),
-         "twice the gradient: the 1/2 in 1/(2n) cancels the 2 from the square"),
+         "twice the gradient: the 1/2 in 1/(2B) cancels the 2 from the square"),
     ]
     return check_steps(fn, reference, cases, what="minibatch gradient", outputs=("grad",),
                        steps=1, mistakes=mistakes)
@@ -633,6 +638,11 @@ def check_mean_square_limit(fn) -> Feedback:
          "population variance, `np.var(x**2)`"),
         (mistake(per_batch=False), "the variance of a single x_i^2: the variance of the mean of B "
          "of them is B times smaller (before the finite-population factor)"),
+        (mistake(per_batch=False, fpc=False), "2 lam / mean(x**4), the limit for one example per "
+         "step, whatever B: the batch curvature h_B is the mean of B of the x_i^2, so its variance "
+         "is var(x**2)/B times (n - B)/(n - 1)"),
+        (lambda x, B: 1 / np.mean(x**2), "1/lam, the step that would land the mean on w* in one "
+         "step: the limit is the step size where E[(1 - lr h_B)^2] reaches 1"),
         (mistake(numerator=False), "2/E[h_B^2]: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "
          "lr < 2 lam / E[h_B^2]"),
         (mistake(factor=1.0), "half the limit: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "

@@ -114,6 +114,14 @@ def test_citations_round_trip_between_roles_and_jupyterlab_text():
                                       "{cite:p}`goh2017momentum`.")
 
 
+def test_citation_text_decodes_latex_accents():
+    """What JupyterLab shows is what the book prints: Gürbüzbalaban, not G"urb"uzbalaban."""
+    entries = {"g": Entry("2021", 'G{\\"u}rb{\\"u}zbalaban, Mert', "{\\c{S}}im{\\c{s}}ekli, Umut"),
+               "b": Entry("2018", "Bottou, L{\\'e}on"), "r": Entry("2020", "Richt{\\'a}rik, Peter")}
+    assert nb.cite_text("t", ["g"], entries) == "Gürbüzbalaban and Şimşekli [2021]"
+    assert nb.cite_text("p", ["b", "r"], entries) == "[Bottou, 2018, Richtárik, 2020]"
+
+
 def test_check_finds_a_raw_role_a_stale_text_and_an_unknown_key():
     notebook = {"cells": [md("{cite:t}`kingma2015adam`, "
                              "<!--cite:t:goh2017momentum-->Goh [2016]<!--/cite-->, "

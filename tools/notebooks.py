@@ -186,7 +186,14 @@ def _bibliography():
 
 
 def _plain(s: str) -> str:
-    return re.sub(r"[{}]", "", s).replace("~", "\u00a0").replace("\\", "")
+    """BibTeX text as a reader sees it: accents decoded (``G{\\"u}rb{\\"u}zbalaban`` is
+    Gürbüzbalaban), braces dropped, ``~`` a no-break space."""
+    import codecs
+
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec; pybtex depends on it)
+
+    s = s.replace("~", "\u00a0")
+    return re.sub(r"[{}]", "", codecs.decode(s, "ulatex")).replace("\\", "")
 
 
 def _authors(entry) -> str:
