@@ -10,6 +10,9 @@ import torch  # test dependency (requirements-test.txt): missing torch fails, ne
 
 from adam_course.exercises import Feedback, check_momentum_step, check_nesterov_step
 
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
+
 
 def heavy_ball(x, buf, grad, lr, momentum):
     buf = momentum * buf + grad
