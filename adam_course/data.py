@@ -20,34 +20,57 @@ __all__ = ["Digits", "load_digits", "LinearRegression", "LogisticRegression"]
 
 
 class Digits(NamedTuple):
-    """The digits split: standardised float64 features and integer labels 0-9."""
+    """The digits split three ways: standardised float64 features and integer labels 0-9.
+
+    Train on the first pair, choose hyperparameters on the validation pair, and
+    report on the test pair once."""
 
     X_train: np.ndarray
     y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
 
 
-def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
+def load_digits(validation_fraction: float = 0.2, test_fraction: float = 0.2,
+                seed: int = 0) -> Digits:
     """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
 
-    A stratified, seeded train/test split; each of the 64 pixel features is standardised
-    with the mean and standard deviation of the *training* set (a pixel that is constant on
-    the training set is only centred), so nothing about the test set leaks into training.
+    A stratified, seeded split into training, validation and test sets: the test set gets
+    ``ceil(test_fraction * 1797)`` images, the validation set ``ceil(validation_fraction *
+    1797)`` (``validation_fraction=0`` leaves it empty), each with the classes in the
+    proportions of the whole. Each of the 64 pixel features is standardised with the mean and
+    standard deviation of the *training* set (a pixel that is constant on the training set is
+    only centred), so nothing about the validation or test images leaks into training.
     """
     from sklearn.datasets import load_digits as _sklearn_digits
     from sklearn.model_selection import train_test_split
 
-    checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True, hi_open=True)
+    validation_fraction = checks.number(validation_fraction, "validation_fraction", lo=0, hi=1,
+                                        hi_open=True)
+    test_fraction = checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True,
+                                  hi_open=True)
+    if validation_fraction + test_fraction >= 1:
+        checks.fail("validation_fraction", validation_fraction,
+                    f"a finite number < 1 - test_fraction = {1 - test_fraction:g}, so that "
+                    "some images are left for training")
+    seed = checks.integer(seed, "seed", lo=0)
     X, y = _sklearn_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X.astype(np.float64), y.astype(np.int64),
-        test_size=test_fraction, random_state=seed, stratify=y,
-    )
+    X, y = X.astype(np.float64), y.astype(np.int64)
+    n_test, n_val = (int(np.ceil(f * len(y))) for f in (test_fraction, validation_fraction))
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=n_test, random_state=seed,
+                                                      stratify=y)
+    if n_val:
+        X_train, X_val, y_train, y_val = train_test_split(
+            X_rest, y_rest, test_size=n_val, random_state=seed, stratify=y_rest)
+    else:
+        X_train, y_train, X_val, y_val = X_rest, y_rest, X[:0], y[:0]
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0)
     std[std == 0] = 1.0
-    return Digits((X_train - mean) / std, y_train, (X_test - mean) / std, y_test)
+    return Digits((X_train - mean) / std, y_train, (X_val - mean) / std, y_val,
+                  (X_test - mean) / std, y_test)
 
 
 # --- synthetic problems (chapters 2, 4, 6) ----------------------------------------------------

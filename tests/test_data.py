@@ -171,7 +171,6 @@ def test_grad_variance_follows_the_one_over_b_law_with_replacement():
      r"Invalid batch_size: 11"),
     (lambda: LinearRegression(n=10).grad_variance(np.zeros(2), 2.0), r"Invalid batch_size: 2.0"),
     (lambda: LinearRegression(dim=2).grad(np.zeros(3)), r"Invalid w: shape \(3,\)"),
-    (lambda: load_digits(test_fraction=1.0), r"Invalid test_fraction: 1.0"),
 ])
 def test_bad_arguments_raise_a_value_error_naming_them(call, match):
     with pytest.raises(ValueError, match=match):
@@ -187,18 +186,20 @@ def digits():
 
 
 def test_digits_split_sizes_and_types(digits):
-    assert len(digits.X_train) + len(digits.X_test) == 1797
-    assert len(digits.X_test) == 450  # ceil(0.25 * 1797), sklearn's rounding
-    assert digits.X_train.shape[1] == digits.X_test.shape[1] == 64
-    assert digits.X_train.dtype == digits.X_test.dtype == np.float64
-    assert np.issubdtype(digits.y_train.dtype, np.integer)
-    assert set(np.unique(digits.y_train)) == set(range(10))
+    sizes = [len(digits.X_train), len(digits.X_val), len(digits.X_test)]
+    assert sizes == [1077, 360, 360] and sum(sizes) == 1797  # ceil(0.2 * 1797) = 360 twice
+    for X, y in [(digits.X_train, digits.y_train), (digits.X_val, digits.y_val),
+                 (digits.X_test, digits.y_test)]:
+        assert X.shape == (len(y), 64) and X.dtype == np.float64
+        assert np.issubdtype(y.dtype, np.integer) and set(np.unique(y)) == set(range(10))
 
 
 def test_digits_split_is_stratified(digits):
-    overall = np.bincount(np.concatenate([digits.y_train, digits.y_test]), minlength=10)
-    test = np.bincount(digits.y_test, minlength=10)
-    assert np.all(np.abs(test - overall * 450 / 1797) <= 1)
+    overall = np.bincount(sklearn_digits(return_X_y=True)[1], minlength=10)
+    for part in (digits.y_val, digits.y_test):
+        assert np.all(np.abs(np.bincount(part, minlength=10) - overall * 360 / 1797) <= 1)
+    labels = np.concatenate([digits.y_train, digits.y_val, digits.y_test])
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), overall)
 
 
 def test_digits_are_standardised_with_the_training_statistics(digits):
@@ -206,13 +207,24 @@ def test_digits_are_standardised_with_the_training_statistics(digits):
     varying = std > 0
     np.testing.assert_allclose(digits.X_train.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(std[varying], 1.0, rtol=1e-12)
-    assert np.all(np.isfinite(digits.X_test))
-    # independently: sklearn's same split, scaled by the raw training mean and std
+    assert abs(digits.X_val.mean()) > 1e-3  # not standardised on its own statistics
+    # independently: sklearn's two splits, scaled by the raw training mean and std
     X, y = sklearn_digits(return_X_y=True)
-    raw_train, raw_test, _, _ = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    rest, raw_test, y_rest, _ = train_test_split(X, y, test_size=360, random_state=0, stratify=y)
+    raw_train, raw_val, _, _ = train_test_split(rest, y_rest, test_size=360, random_state=0,
+                                                stratify=y_rest)
     scale = np.where(raw_train.std(axis=0) > 0, raw_train.std(axis=0), 1.0)
-    np.testing.assert_allclose(digits.X_test, (raw_test - raw_train.mean(axis=0)) / scale,
-                               atol=1e-12)
+    for raw, ours in [(raw_train, digits.X_train), (raw_val, digits.X_val),
+                      (raw_test, digits.X_test)]:
+        np.testing.assert_allclose(ours, (raw - raw_train.mean(axis=0)) / scale, atol=1e-12)
+
+
+def test_digits_fractions_and_an_empty_validation_set():
+    d = load_digits(validation_fraction=0.0, test_fraction=0.25)
+    assert (len(d.X_train), len(d.X_val), len(d.X_test)) == (1347, 0, 450)
+    assert d.X_val.shape == (0, 64) and d.y_val.shape == (0,)
+    d = load_digits(validation_fraction=0.1, test_fraction=0.3)
+    assert (len(d.X_val), len(d.X_test)) == (180, 540)
 
 
 def test_digits_are_deterministic_under_the_seed(digits):
@@ -220,3 +232,18 @@ def test_digits_are_deterministic_under_the_seed(digits):
     for a, b in zip(digits, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(digits.y_test, other.y_test)
+    assert not np.array_equal(digits.y_val, other.y_val)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(test_fraction=1.0), r"Invalid test_fraction: 1.0"),
+    (dict(test_fraction=0.0), r"Invalid test_fraction: 0.0"),
+    (dict(validation_fraction=-0.1), r"Invalid validation_fraction: -0.1"),
+    (dict(validation_fraction=0.5, test_fraction=0.5),
+     r"Invalid validation_fraction: 0.5 \(must be a finite number < 1 - test_fraction = 0.5"),
+    (dict(seed=-1), r"Invalid seed: -1"),
+    (dict(seed=1.5), r"Invalid seed: 1.5"),
+])
+def test_bad_digits_arguments_raise_a_value_error_naming_them(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        load_digits(**kwargs)
