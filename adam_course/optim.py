@@ -306,7 +306,8 @@ def adamax_update(params, g, state, *, lr, betas, eps):
 
 class NAdamState(NamedTuple):
     """NAdam's state: the step count ``t``; ``m`` (torch's ``exp_avg``), ``v`` (torch's
-    ``exp_avg_sq``) and ``mu_product`` (torch's ``mu_product``, P_t = mu_1 ... mu_t)."""
+    ``exp_avg_sq``) and ``mu_product`` (torch's ``mu_product``, P_t = mu_1 ... mu_t).
+    Chapter 8."""
 
     t: int
     m: np.ndarray
@@ -346,14 +347,14 @@ def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
 class LionState(NamedTuple):
     """Lion's state: the step count ``t`` and ``m`` (``exp_avg`` in the usual PyTorch ports;
     torch itself has no Lion), the EMA of g with decay ``beta2``. Lion keeps no second
-    moment: half of Adam's memory."""
+    moment: half of Adam's memory. Chapter 8."""
 
     t: int
     m: np.ndarray
 
 
 def lion_update(params, g, state, *, lr, betas, weight_decay=0.0):
-    r"""One step of :func:`lion` (Chen et al., 2023, Algorithm 2), line by line::
+    r"""One step of :func:`lion` (Chen et al., 2023, Algorithm 2), line by line. Chapter 8::
 
         c_t = beta1 * m_{t-1} + (1 - beta1) * g_t          interpolate (beta1)
         theta_t = theta_{t-1} - lr * (sign(c_t) + weight_decay * theta_{t-1})
@@ -650,7 +651,9 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
           maximize=False, *, correct="both", eps_root=0.0):
     r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay, :func:`adamw_update`.
 
-    The same as ``adam(..., decoupled_weight_decay=True)``.
+    Chapter 8. The same as ``adam(..., decoupled_weight_decay=True)``: the weights are
+    multiplied by ``1 - lr * weight_decay`` before each step, so ``weight_decay`` is the paper's
+    decay divided by the step size.
     """
     hyper = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_root)
     return from_update("adamw", _adam_init(amsgrad), adamw_update, hyper, factory="adamw")
@@ -684,7 +687,7 @@ def _adam_init(amsgrad):
 
 
 def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
-    r"""AdaMax (Kingma & Ba, 2015, §7.1), :func:`adamax_update`.
+    r"""AdaMax (Kingma & Ba, 2015, §7.1), :func:`adamax_update`. Chapter 8.
 
     ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
     """
@@ -701,7 +704,7 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=Fal
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
           maximize=False):
-    r"""NAdam (Dozat, 2016), :func:`nadam_update`.
+    r"""NAdam (Dozat, 2016), :func:`nadam_update`. Chapter 8.
 
     ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
     """
@@ -720,6 +723,7 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
 def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
     r"""Lion (Chen et al., 2023), :func:`lion_update`: the sign of an interpolated momentum.
 
+    Chapter 8.
     torch.optim has no Lion; the arguments are named as torch names Adam's. The defaults are
     the paper's betas, and a step size a tenth of Adam's (Chen et al. advise 3-10 times smaller
     than AdamW's, since every coordinate moves by the full ``lr``). ``weight_decay`` is
