@@ -12,17 +12,9 @@ import math
 
 import numpy as np
 import pytest
+from reference import iterates as run
 
 from adam_course import optim
-
-
-def run(opt, grads, x0):
-    """Feed a fixed gradient sequence (shape (T, *x0.shape)); return the iterates 0..T."""
-    x, state, out = x0, opt.init(x0), [x0]
-    for g in grads:
-        x, state = opt.step(x, g, state)
-        out.append(x)
-    return np.array(out)
 
 
 def sign(x):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reference import iterates as run
 
 from adam_course import catalog, optim
 
@@ -23,13 +24,6 @@ def factory(name):
     return catalog.CATALOG[name].factory
 
 
-def run(opt, grads, x0):
-    """Feed a fixed gradient sequence (shape (T, *x0.shape)); return the iterates 0..T."""
-    x, state, out = x0, opt.init(x0), [x0]
-    for g in grads:
-        x, state = opt.step(x, g, state)
-        out.append(x)
-    return np.array(out)
 
 
 # ------------------------------------------------------------------ bad input -> ValueError
