@@ -408,7 +408,8 @@ def _numbers_as_arrays(fn, count=1):
 
 def check_best_step(fn) -> Feedback:
     """Check ``fn(A) -> (lr, rate)``: the best fixed step of gradient descent on the bowl
-    ``1/2 x^T A x`` and the factor by which the distance to the minimum then shrinks per step.
+    ``1/2 x^T A x`` (best in the worst case) and the factor ``rate`` such that each step then
+    multiplies the distance to the minimum by at most ``rate`` (exactly, from the worst start).
     Chapter 1.
 
     With ``L`` and ``mu`` the largest and smallest eigenvalues of the symmetric positive
@@ -474,8 +475,12 @@ def check_best_step(fn) -> Feedback:
          "`np.linalg.eigvalsh(A)[-1]` (eigvalsh sorts them in increasing order)"),
     ]
     fn = _numbers_as_arrays(fn, count=2) if callable(fn) else fn
-    return check_steps(fn, reference, cases, what="best step and rate", outputs=("lr", "rate"),
-                       steps=1, mistakes=mistakes)
+    feedback = check_steps(fn, reference, cases, what="best step and rate",
+                           outputs=("lr", "rate"), steps=1, mistakes=mistakes)
+    # the engine's wording is for one updated array; here there are two answers, and no update
+    message = feedback.message.replace("best step and rate matches", "best step and rate match")
+    message = message.replace("the new `lr` and `rate`", "`lr` and `rate`, as in `return lr, rate`")
+    return Feedback(feedback.ok, message)
 
 
 def check_minibatch_gradient(fn) -> Feedback:
@@ -500,7 +505,7 @@ def check_minibatch_gradient(fn) -> Feedback:
         (lambda w, X, y: X.T @ (X @ w - y),
          "the gradient of the sum: divide by the batch size `B = len(y)`"),
         (lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y),
-         "twice the gradient: the 1/2 in 1/(2n) cancels the 2 from the square"),
+         "twice the gradient: the 1/2 in 1/(2B) cancels the 2 from the square"),
     ]
     return check_steps(fn, reference, cases, what="minibatch gradient", outputs=("grad",),
                        steps=1, mistakes=mistakes)
@@ -549,6 +554,11 @@ def check_mean_square_limit(fn) -> Feedback:
          "population variance, `np.var(x**2)`"),
         (mistake(per_batch=False), "the variance of a single x_i^2: the variance of the mean of B "
          "of them is B times smaller (before the finite-population factor)"),
+        (mistake(per_batch=False, fpc=False), "2 lam / mean(x**4), the limit for one example per "
+         "step, whatever B: the batch curvature h_B is the mean of B of the x_i^2, so its variance "
+         "is var(x**2)/B times (n - B)/(n - 1)"),
+        (lambda x, B: 1 / np.mean(x**2), "1/lam, the step that would land the mean on w* in one "
+         "step: the limit is the step size where E[(1 - lr h_B)^2] reaches 1"),
         (mistake(numerator=False), "2/E[h_B^2]: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "
          "lr < 2 lam / E[h_B^2]"),
         (mistake(factor=1.0), "half the limit: 1 - 2 lr lam + lr^2 E[h_B^2] < 1 gives "
@@ -652,6 +662,22 @@ def check_nesterov_step(fn) -> Feedback:
                                        new_buf(buf, grad, mu)),
          "a step along `momentum * buf` alone: the gradient at the look-ahead point enters the "
          "step too, `grad + momentum * buf`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad - mu * new_buf(buf, grad, mu)),
+                                       new_buf(buf, grad, mu)),
+         "a minus sign on the momentum term, `grad - momentum * buf`: the look-ahead adds it, "
+         "`x - lr * (grad + momentum * buf)`"),
+        (lambda x, buf, grad, lr, mu: (new_buf(buf, grad, mu),
+                                       x - lr * (grad + mu * new_buf(buf, grad, mu))),
+         "`(new_buf, new_x)`, the two outputs in the wrong order: return `(new_x, new_buf)`"),
+        (lambda x, buf, grad, lr, mu: (x - lr * (grad + mu * (mu * buf + (1 - mu) * grad)),
+                                       mu * buf + (1 - mu) * grad),
+         "the EMA buffer `buf = momentum * buf + (1 - momentum) * grad`; torch's buffer is the "
+         "sum `momentum * buf + grad`"),
+        (lambda x, buf, grad, lr, mu: (x + mu * (mu * buf - lr * grad) - lr * grad,
+                                       mu * buf - lr * grad),
+         "Keras's velocity form, `buf = momentum * buf - lr * grad` and "
+         "`x + momentum * buf - lr * grad`; this exercise keeps torch's buffer "
+         "`buf = momentum * buf + grad` and steps `x - lr * (grad + momentum * buf)`"),
     ]
     # Mid-run buffers in the first three cases, so that the slips differ from the first call
     # on (with buf = 0 several coincide); the last case starts a run, buf = 0.
@@ -709,6 +735,15 @@ def check_rmsprop_step(fn) -> Feedback:
          "alpha and 1 - alpha swapped: keep `alpha * square_avg`, add `(1 - alpha) * grad**2`"),
         (rmsprop_with(lambda s, g, a: a * s + (1 - a) * g, lambda s, eps: np.sqrt(s) + eps),
          "an average of grad, not of its square: use `grad**2`"),
+        (lambda x, s, g, lr, alpha, eps: (x - lr * g / (np.sqrt(s) + eps), ema_sq(s, g, alpha)),
+         "a step with the old average: update `square_avg` first, then divide by the root of "
+         "the new one"),
+        (lambda x, s, g, lr, alpha, eps: reference(x, s, g, lr, alpha, eps)[::-1],
+         "`(new_square_avg, new_x)`, the two outputs in the wrong order: return "
+         "`(new_x, new_square_avg)`"),
+        (rmsprop_with(lambda s, g, a: s + g**2, lambda s, eps: np.sqrt(s) + eps),
+         "AdaGrad's sum `square_avg + grad**2`; RMSProp keeps a moving average, "
+         "`alpha * square_avg + (1 - alpha) * grad**2`"),
     ]
     return check_steps(fn, reference, _stepping_cases(("x", "square_avg", "grad", "lr", "alpha",
                                                        "eps"), settings, seed=4),
@@ -750,8 +785,27 @@ def check_torch_eps(fn) -> Feedback:
         (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), "`sqrt(v) - sqrt(v + eps)`, the right "
          "size with the wrong sign: `sqrt(v + eps) - sqrt(v)` is positive"),
     ]
-    return check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",), steps=1,
-                       rtol=1e-9, atol=0.0, mistakes=mistakes)
+    returned = []  # the dtypes the learner's function returns, for the precision hint below
+
+    if callable(fn):
+        learner = fn
+
+        @functools.wraps(learner)
+        def fn(v, eps):
+            result = learner(v, eps)
+            returned.append(getattr(result, "dtype", None))
+            return result
+
+    feedback = check_steps(fn, reference, cases, what="torch ε", outputs=("eps_torch",),
+                           steps=1, rtol=1e-9, atol=0.0, mistakes=mistakes)
+    low = next((d for d in returned if d is not None and np.issubdtype(d, np.floating)
+                and np.finfo(d).bits < 64), None)
+    if feedback.ok or low is None or " is wrong " not in feedback.message \
+            or " — it matches " in feedback.message:
+        return feedback
+    return Feedback(False, f"{feedback.message[:-1]} — your function returns {low} numbers, "
+                           f"which keep only about {np.finfo(low).precision} significant digits, "
+                           f"and the check asks for 9: compute in float64, numpy's default.")
 
 
 def check_adam_step(fn) -> Feedback:

@@ -21,6 +21,13 @@ def nesterov(x, buf, grad, lr, momentum):
     return x - lr * (grad + momentum * buf), buf
 
 
+def keras_nesterov(x, velocity, grad, lr, momentum):
+    """Keras 3's SGD(nesterov=True) (keras/src/optimizers/sgd.py), its velocity returned as the
+    buffer: ``m = momentum * m - lr * g``, ``variable += momentum * m - lr * g``."""
+    velocity = momentum * velocity - lr * grad
+    return x + momentum * velocity - lr * grad, velocity
+
+
 def torch_sgd(x, buf, grad, lr, momentum, nesterov):
     """One torch.optim.SGD step from the buffer ``buf`` (torch's own arithmetic)."""
     p = torch.nn.Parameter(torch.tensor(x.copy()))
@@ -68,7 +75,13 @@ NESTEROV_SLIPS = [
     (lambda x, b, g, lr, m: (x + lr * (g + m * (m * b + g)), m * b + g), ["uphill"]),
     (lambda x, b, g, lr, m: (x - lr * (g + (m * b + g)), m * b + g), ["without its factor"]),
     (lambda x, b, g, lr, m: (x - lr * m * (m * b + g), m * b + g), ["`momentum * buf` alone"]),
-    (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[::-1], ["`x` is wrong"]),
+    (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[::-1], ["`x` is wrong", "wrong order"]),
+    (lambda x, b, g, lr, m: (x - lr * (g - m * (m * b + g)), m * b + g),
+     ["`x` is wrong on the first call", "minus sign on the momentum term"]),
+    (lambda x, b, g, lr, m: (x - lr * (g + m * (m * b + (1 - m) * g)), m * b + (1 - m) * g),
+     ["`x` is wrong on the first call", "EMA buffer"]),
+    (lambda x, b, g, lr, m: keras_nesterov(x, b, g, lr, m),
+     ["`x` is wrong on the first call", "Keras's velocity form"]),
     (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[0], ["should return 2 values"]),
 ]
 

@@ -59,6 +59,15 @@ def test_check_finds_an_unfolded_solution_and_a_stray_fold():
     assert any(p.startswith("cell 6: hidden in JupyterLab") for p in problems)
 
 
+def test_check_finds_solution_text_sharing_a_cell_with_the_solution_end():
+    notebook = exercise_notebook()
+    nb.fold(notebook)
+    assert nb.check(notebook, {}) == []
+    end = notebook["cells"][5]
+    end["source"] = "The last words of the answer.\n" + end["source"]
+    assert any("before a solution-end" in p for p in nb.check(notebook, {}))
+
+
 def test_check_finds_a_solution_that_is_not_a_dropdown_and_one_left_open():
     notebook = exercise_notebook()
     notebook["cells"][2]["source"] = "````{solution-start} ex-step\n````\n\nSubtract."
@@ -103,6 +112,14 @@ def test_citations_round_trip_between_roles_and_jupyterlab_text():
     assert markers_to_roles(text) == ("See {cite:t}`kingma2015adam` and "
                                       "{cite:p}`goh2017momentum,bottou2018`; also "
                                       "{cite:p}`goh2017momentum`.")
+
+
+def test_citation_text_decodes_latex_accents():
+    """What JupyterLab shows is what the book prints: Gürbüzbalaban, not G"urb"uzbalaban."""
+    entries = {"g": Entry("2021", 'G{\\"u}rb{\\"u}zbalaban, Mert', "{\\c{S}}im{\\c{s}}ekli, Umut"),
+               "b": Entry("2018", "Bottou, L{\\'e}on"), "r": Entry("2020", "Richt{\\'a}rik, Peter")}
+    assert nb.cite_text("t", ["g"], entries) == "Gürbüzbalaban and Şimşekli [2021]"
+    assert nb.cite_text("p", ["b", "r"], entries) == "[Bottou, 2018, Richtárik, 2020]"
 
 
 def test_check_finds_a_raw_role_a_stale_text_and_an_unknown_key():
