@@ -38,7 +38,8 @@ __all__ = [
     "Feedback", "Case", "check_steps",
     "check_gd_step", "check_best_step", "check_minibatch_gradient", "check_mean_square_limit",
     "check_momentum_step", "check_nesterov_step", "check_rmsprop_step", "check_torch_eps",
-    "check_adam_step", "check_bias_corrected_ema",
+    "check_adam_step", "check_bias_corrected_ema", "check_warmup_cosine",
+    "check_keras_rmsprop_port",
 ]
 
 STEPS = 5
@@ -901,12 +902,139 @@ def check_bias_corrected_ema(fn) -> Feedback:
                        steps=1, mistakes=mistakes)
 
 
-# --------------------------------------------------------------------------------------------
-# --- Chapter 8
-# --------------------------------------------------------------------------------------------
+# --- Chapter 7 ---------------------------------------------------------------------------------
 
-__all__ += ["check_keras_rmsprop_port"]  # listed here, beside its chapter
+def check_warmup_cosine(fn) -> Feedback:
+    """Check ``fn(t, lr, warmup, total) -> eta_t``: the step size of step ``t = 1, ..., total``
+    under a linear warm-up followed by a cosine decay to zero. Chapter 7.
 
+    ::
+
+        eta_t = lr * t / warmup                                                 (t <= warmup)
+        eta_t = lr * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2        (t > warmup)
+
+    so the warm-up reaches ``lr`` on step ``warmup`` and the decay reaches 0 on step ``total``.
+    ``warmup = 0`` means no warm-up. ``lr`` may be a number or an array of step sizes, one per
+    run (then ``eta_t`` has its shape), as ``nn.train``'s ``lr_schedule`` needs.
+    """
+    def reference(t, lr, warmup, total):
+        if t <= warmup:
+            return lr * (t / warmup)
+        return lr * 0.5 * (1 + np.cos(np.pi * (t - warmup) / (total - warmup)))
+
+    def variant(ramp=lambda t, w: t / w, decay=None):
+        def schedule(t, lr, warmup, total):
+            if t <= warmup:
+                return lr * ramp(t, warmup)
+            return lr * decay(t, warmup, total)
+        return schedule
+
+    def cosine(t, warmup, total):
+        return 0.5 * (1 + np.cos(np.pi * (t - warmup) / (total - warmup)))
+
+    settings = [(0.1, 10, 50), (3e-3, 100, 340), (np.array([0.01, 0.03, 0.1]), 5, 20),
+                (1.0, 0, 12), (0.5, 8, 8)]
+    mistakes = [
+        (variant(ramp=lambda t, w: (t - 1) / w,
+                 decay=lambda t, w, n: 0.5 * (1 + np.cos(np.pi * (t - 1 - w) / (n - w)))),
+         "the same schedule with steps counted from 0 (t - 1 in place of t), as Hugging Face's "
+         "get_cosine_schedule_with_warmup counts them, whose first step has step size 0: here "
+         "t = 1 on the first step, so eta_1 = lr / warmup and eta_total = 0"),
+        (variant(ramp=lambda t, w: (t - 1) / w, decay=cosine),
+         "a warm-up that starts from 0 on step 1: that step is wasted; the warm-up is "
+         "lr * t / warmup with t = 1 on the first step, and reaches lr on step `warmup`"),
+        (variant(ramp=lambda t, w: t / (w + 1), decay=cosine),
+         "a warm-up that reaches lr one step late: lr * t / warmup is lr on step `warmup`"),
+        (variant(decay=lambda t, w, n: 1 + np.cos(np.pi * (t - w) / (n - w))),
+         "a cosine without the factor 1/2: the decay must start at lr, not at 2 lr"),
+        (variant(decay=lambda t, w, n: 0.5 * (1 + np.cos(np.pi * t / n))),
+         "a cosine measured from t = 0 instead of from the end of the warm-up: the step size "
+         "drops at once when the warm-up ends; use (t - warmup) / (total - warmup)"),
+        (variant(decay=lambda t, w, n: 0.5 * (1 + np.cos(np.pi * (t - w - 1) / (n - w)))),
+         "a cosine one step late: on step `total` the step size should be exactly 0"),
+        (variant(decay=lambda t, w, n: 0.5 * (1 + np.cos(2 * np.pi * (t - w) / (n - w)))),
+         "a full period of the cosine (2 pi), which climbs back to lr at the end: half a "
+         "period, pi, takes lr down to 0"),
+        (variant(decay=lambda t, w, n: 1 - (t - w) / (n - w)),
+         "a linear decay: the exercise asks for (1 + cos(pi * progress)) / 2"),
+        (variant(ramp=lambda t, w: 1.0, decay=cosine),
+         "no warm-up: during the first `warmup` steps the step size grows as lr * t / warmup"),
+    ]
+    try:
+        with np.errstate(all="ignore"):
+            _check_signature(fn, ["t", "lr", "warmup", "total"])
+            for lr, warmup, total in settings:
+                _check_schedule(fn, reference, lr, warmup, total, mistakes)
+    except _Stop as stop:
+        return stop.feedback
+    except _TimedOut:
+        return Feedback(False, _too_long("on one call"))
+    except Exception as error:
+        return Feedback(False, f"Could not check your schedule: {_describe(error)}.")
+    calls = sum(total for _, _, total in settings)
+    return Feedback(True, f"Correct: your warm-up and cosine schedule matches the reference at "
+                          f"all {calls} steps of {len(settings)} schedules, one with an array "
+                          f"of step sizes and one without warm-up.")
+
+
+def _check_schedule(fn, reference, lr, warmup, total, mistakes):
+    """A whole schedule, t = 1..total: every value against the reference; when one is wrong, the
+    hint of the known mistake that gives the learner's values at every step of it."""
+    shown = ("[" + ", ".join(f"{value:g}" for value in lr) + "]" if isinstance(lr, np.ndarray)
+             else f"{lr:g}")
+    setting = f"(lr = {shown}, warmup = {warmup}, total = {total})"
+    steps = range(1, total + 1)
+    got = np.array([_schedule_value(fn, reference, t, lr, warmup, total, f"at t = {t} {setting}")
+                    for t in steps])
+    expected = np.array([reference(t, lr, warmup, total) for t in steps], dtype=np.float64)
+    wrong = ~np.isclose(got, expected, rtol=1e-9, atol=1e-15)
+    if not wrong.any():
+        return
+    k, *rest = _first(wrong)
+    e, g = _pair(expected[(k, *rest)], got[(k, *rest)])
+    hint = ""
+    for mistake, text in mistakes:
+        try:
+            theirs = np.array([mistake(t, lr, warmup, total) for t in steps], dtype=np.float64)
+        except Exception:  # a mistake that does not apply gives no hint
+            continue
+        if theirs.shape == got.shape and np.allclose(theirs, got, rtol=1e-9, atol=1e-15):
+            hint = f" — it matches {text}"
+            break
+    raise _Stop(f"Your step size is wrong at t = {k + 1} {setting}: expected {e}, got {g}"
+                f"{hint}.")
+
+
+def _schedule_value(fn, reference, t, lr, warmup, total, where):
+    """One call of the learner's schedule, as a float array of lr's shape (or _Stop)."""
+    try:
+        got = _call(fn, {"t": t, "lr": lr, "warmup": warmup, "total": total}, where)
+    except _Stop as stop:
+        if warmup == 0 and "ZeroDivisionError" in stop.feedback.message:
+            raise _Stop(stop.feedback.message.rstrip(".") + " — with warmup = 0 there is no "
+                        "warm-up: go straight to the cosine part.") from None
+        if isinstance(lr, np.ndarray) and "truth value" in stop.feedback.message:
+            raise _Stop(stop.feedback.message.rstrip(".") + " — lr can be an array of step "
+                        "sizes, one per run: compute with arithmetic and np.cos, and test "
+                        "only t, not lr, in an `if`.") from None
+        raise
+    if got is None:
+        raise _Stop(f"Your function returned None {where} — did you forget the `return`?")
+    if isinstance(got, bool) or not isinstance(got, numbers.Real | np.ndarray):
+        raise _Stop(f"Your function returned {_kind(got)} {where}; return a number (or, for an "
+                    f"array lr, an array of its shape).")
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(reference(t, lr, warmup, total), dtype=np.float64)
+    if got.shape != expected.shape:
+        raise _Stop(f"Your function returned shape {got.shape} {where}, but expected "
+                    f"{expected.shape}, the shape of lr.")
+    if not np.all(np.isfinite(got)):
+        raise _Stop(f"Your step size is {got.ravel()[0]} {where}, where the reference gives "
+                    f"{_num(expected.ravel()[0])} — look for a division by zero.")
+    return got
+
+
+# --- Chapter 8 ---------------------------------------------------------------------------------
 
 def check_keras_rmsprop_port(fn) -> Feedback:
     """Check ``fn(learning_rate, rho, momentum, epsilon) -> optimizer``: an ``optim`` optimizer

@@ -27,6 +27,7 @@ the network is small enough that ReLU's advantages on deep nets do not matter.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -38,7 +39,7 @@ __all__ = ["MLP", "train"]
 
 
 class MLP:
-    """A tanh multilayer perceptron with a softmax cross-entropy output.
+    """A tanh multilayer perceptron with a softmax cross-entropy output. Chapter 7.
 
     ``sizes = (64, 32, 10)`` means 64 inputs, one hidden layer of 32 units and 10 classes.
     Every method takes one network's params, shape ``(P,)``, or R networks', shape ``(R, P)``.
@@ -59,7 +60,7 @@ class MLP:
         return f"MLP(sizes={self.sizes}, seed={self.seed})  # {self.n_params} parameters"
 
     def unflatten(self, params) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The layers ``[(W_1, b_1), ..., (W_L, b_L)]`` as views into the flat vector.
+        """The layers ``[(W_1, b_1), ..., (W_L, b_L)]`` as views into the flat vector. Chapter 7.
 
         For R networks, params of shape ``(R, P)``, each W_l has shape ``(R, m, k)``
         and each b_l shape ``(R, k)``.
@@ -75,7 +76,7 @@ class MLP:
         return layers
 
     def init(self, scale: float = 1.0, seed=None) -> np.ndarray:
-        """Seeded Glorot initialisation, W_l ~ N(0, 2/(fan_in + fan_out)), b_l = 0.
+        """Seeded Glorot initialisation, W_l ~ N(0, 2/(fan_in + fan_out)), b_l = 0. Chapter 7.
 
         Glorot's scale keeps tanh units away from saturation. ``scale`` multiplies every weight
         (``scale`` near 0 gives uniform predictions, a loss of ln K). ``seed`` defaults to the
@@ -100,22 +101,26 @@ class MLP:
         return self._forward(self.unflatten(params), self._check_X(X, params))[-1]
 
     def predict(self, params, X) -> np.ndarray:
-        """The most likely class for each row of X."""
+        """The most likely class for each row of X. Chapter 7."""
         return np.argmax(self.logits(params, X), axis=-1)
 
     def accuracy(self, params, X, y):
-        """The fraction of rows of X whose predicted class is y (one per network)."""
+        """The fraction of rows of X whose predicted class is y (one per network). Chapter 7."""
         params, X, y = self._batch(params, X, y)
         logits = self._forward(self.unflatten(params), X)[-1]
         return _scalar_or_runs(np.mean(np.argmax(logits, axis=-1) == y, axis=-1))
 
     def loss(self, params, X, y):
-        """The mean softmax cross-entropy L(theta) on the batch (X, y) (one per network)."""
+        """The mean softmax cross-entropy L(theta) on the batch (X, y), one per network.
+
+        Chapter 7.
+        """
         params, X, y = self._batch(params, X, y)
-        return _scalar_or_runs(_cross_entropy(self._forward(self.unflatten(params), X)[-1], y))
+        logits = self._forward(self.unflatten(params), X)[-1]
+        return _scalar_or_runs(_cross_entropy(_log_softmax(logits), _onehot(y, logits.shape[-1])))
 
     def loss_and_grad(self, params, X, y):
-        """L(theta) and its gradient g (shaped like theta), by backpropagation.
+        """L(theta) and its gradient g (shaped like theta), by backpropagation. Chapter 7.
 
         With delta_l = dL/da_l:
             delta_L = (softmax(a_L) - onehot(y)) / N
@@ -128,9 +133,9 @@ class MLP:
         params, X, y = self._batch(params, X, y)
         layers = self.unflatten(params)
         hs = self._forward(layers, X)
-        logits = hs[-1]
-        loss = _cross_entropy(logits, y)
-        delta = _softmax(logits) - (y[..., None] == np.arange(self.sizes[-1]))
+        log_p, onehot = _log_softmax(hs[-1]), _onehot(y, self.sizes[-1])
+        loss = _cross_entropy(log_p, onehot)
+        delta = np.exp(log_p) - onehot  # softmax(a_L) - onehot(y)
         delta /= X.shape[-2]
         grad = np.empty(params.shape)
         for k, ((W, _), (gW, gb), h) in enumerate(
@@ -214,15 +219,14 @@ def _log_softmax(logits) -> np.ndarray:
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def _softmax(logits) -> np.ndarray:
-    return np.exp(_log_softmax(logits))
+def _onehot(y, classes) -> np.ndarray:
+    """1.0 where k == y_n, else 0.0: shape y.shape + (classes,)."""
+    return (y[..., None] == np.arange(classes)).astype(np.float64)
 
 
-def _cross_entropy(logits, y) -> np.ndarray:
-    """The mean over the batch (axis -2 of the logits) of -log softmax(a_L)[y]."""
-    picked = np.take_along_axis(_log_softmax(logits),
-                                np.broadcast_to(y, logits.shape[:-1])[..., None], axis=-1)
-    return -np.mean(picked[..., 0], axis=-1)
+def _cross_entropy(log_p, onehot) -> np.ndarray:
+    """The mean over the batch (axis -2) of -log softmax(a_L)[y], from log_p = log softmax."""
+    return -np.mean(np.sum(log_p * onehot, axis=-1), axis=-1)
 
 
 def _seeds(seed, runs):
@@ -239,7 +243,7 @@ def _seeds(seed, runs):
 
 def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, seed=0,
           X_val=None, y_val=None, X_test=None, y_test=None, lr_schedule=None, on_step=None):
-    """Minibatch training: each epoch visits the shuffled training set once.
+    """Minibatch training: each epoch visits the shuffled training set once. Chapter 7.
 
     Every minibatch gives one ``params, state = optimizer.step(params, g, state)``. Params of
     shape ``(R, P)`` train R networks at once, each with the optimizer's per-run
@@ -288,7 +292,7 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
             for start in range(0, len(X), batch_size):
                 batch = order[..., start:start + batch_size]
                 _, grad = model.loss_and_grad(params, X[batch], y[batch])
-                alive &= np.all(np.isfinite(grad), axis=-1)
+                alive &= _finite_rows(grad)
                 if not alive.any():
                     break
                 t += 1
@@ -298,7 +302,7 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
                 else:  # a diverged run steps on a zero gradient and is then put back
                     new, state = optimizer.step(params, np.where(alive[..., None], grad, 0.0),
                                                 state, **kwargs)
-                alive &= np.all(np.isfinite(new), axis=-1)
+                alive &= _finite_rows(new)
                 if on_step is not None:
                     on_step(t, params, new, grad, state)
                 params = new if alive.all() else np.where(alive[..., None], new, params)
@@ -313,7 +317,15 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
     return params, history
 
 
+def _finite_rows(a):
+    """Whether each run's row of ``a`` is finite; one cheap sum when all of them are."""
+    if math.isfinite(a.sum()):
+        return np.ones(a.shape[:-1], dtype=bool)
+    return np.all(np.isfinite(a), axis=-1)
+
+
 def _loss_and_accuracy(model, params, X, y):
     """Loss and accuracy from one forward pass (what train records after each epoch)."""
     logits = model._forward(model.unflatten(params), X)[-1]
-    return _cross_entropy(logits, y), np.mean(np.argmax(logits, axis=-1) == y, axis=-1)
+    loss = _cross_entropy(_log_softmax(logits), _onehot(y, logits.shape[-1]))
+    return loss, np.mean(np.argmax(logits, axis=-1) == y, axis=-1)

@@ -2,6 +2,8 @@
 the minibatch gradient's mean and variance against simulation, the digits split against sklearn."""
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,9 +11,8 @@ from reference import central_differences
 from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.linear_model import LogisticRegression as SklearnLogistic
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
 
-from adam_course.data import LinearRegression, LogisticRegression, load_digits
+from adam_course.data import LinearRegression, LogisticRegression, load_digits, stratified_split
 
 PROBLEMS = {
     "linear": lambda: LinearRegression(n=200, dim=3, noise=0.5, seed=1),
@@ -202,21 +203,61 @@ def test_digits_split_is_stratified(digits):
     np.testing.assert_array_equal(np.bincount(labels, minlength=10), overall)
 
 
-def test_digits_are_standardised_with_the_training_statistics(digits):
-    std = digits.X_train.std(axis=0)
-    varying = std > 0
-    np.testing.assert_allclose(digits.X_train.mean(axis=0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(std[varying], 1.0, rtol=1e-12)
-    assert abs(digits.X_val.mean()) > 1e-3  # not standardised on its own statistics
-    # independently: sklearn's two splits, scaled by the raw training mean and std
+def test_digits_are_sklearns_images_split_and_standardised_on_the_training_part(digits):
+    """Against scikit-learn's own loader (the same images, read independently), split by
+    stratified_split as documented (test part first, then validation from the rest, one rng),
+    and standardised with the raw training mean and standard deviation."""
     X, y = sklearn_digits(return_X_y=True)
-    rest, raw_test, y_rest, _ = train_test_split(X, y, test_size=360, random_state=0, stratify=y)
-    raw_train, raw_val, _, _ = train_test_split(rest, y_rest, test_size=360, random_state=0,
-                                                stratify=y_rest)
-    scale = np.where(raw_train.std(axis=0) > 0, raw_train.std(axis=0), 1.0)
-    for raw, ours in [(raw_train, digits.X_train), (raw_val, digits.X_val),
-                      (raw_test, digits.X_test)]:
-        np.testing.assert_allclose(ours, (raw - raw_train.mean(axis=0)) / scale, atol=1e-12)
+    rng = np.random.default_rng(0)
+    rest, test = stratified_split(y, 360, rng)
+    train, val = (rest[i] for i in stratified_split(y[rest], 360, rng))
+    assert len(np.unique(np.concatenate([train, val, test]))) == 1797  # a partition
+    scale = np.where(X[train].std(axis=0) > 0, X[train].std(axis=0), 1.0)
+    for part, ours, labels in [(train, digits.X_train, digits.y_train),
+                               (val, digits.X_val, digits.y_val),
+                               (test, digits.X_test, digits.y_test)]:
+        np.testing.assert_allclose(ours, (X[part] - X[train].mean(axis=0)) / scale, atol=1e-12)
+        np.testing.assert_array_equal(labels, y[part])
+    std = digits.X_train.std(axis=0)
+    np.testing.assert_allclose(digits.X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(std[std > 0], 1.0, rtol=1e-12)
+    assert abs(digits.X_val.mean()) > 1e-3  # not standardised on its own statistics
+
+
+def test_load_digits_does_not_import_scikit_learn():
+    code = ("import sys; from adam_course.data import load_digits; load_digits(); "
+            "assert 'sklearn' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_stratified_split_takes_each_class_in_proportion():
+    y = sklearn_digits(return_X_y=True)[1]
+    kept, taken = stratified_split(y, 500, np.random.default_rng(3))
+    assert len(taken) == 500 and len(kept) == 1297
+    assert np.all(np.diff(kept) > 0) and np.all(np.diff(taken) > 0)
+    assert np.array_equal(np.union1d(kept, taken), np.arange(1797))
+    sizes = np.bincount(y, minlength=10)
+    assert np.all(np.abs(np.bincount(y[taken], minlength=10) - 500 * sizes / 1797) < 1)
+
+
+def test_stratified_split_gives_left_over_places_to_the_largest_remainders():
+    y = np.array([0] * 5 + [1] * 3 + [2] * 2)  # quotas 2.5, 1.5, 1.0 for 5 places
+    _, taken = stratified_split(y, 5, np.random.default_rng(0))
+    assert list(np.bincount(y[taken], minlength=3)) == [3, 1, 1]  # the tie goes to label 0
+    y = np.array([2] * 7 + [0] * 2 + [1] * 1)  # quotas 2.1, 0.6, 0.3 for 3 places
+    _, taken = stratified_split(y, 3, np.random.default_rng(0))
+    assert list(np.bincount(y[taken], minlength=3)) == [1, 0, 2]
+
+
+def test_stratified_split_draws_every_image_of_a_class_equally_often():
+    y = np.array([0] * 6 + [1] * 4)
+    counts = np.zeros(10)
+    rng = np.random.default_rng(4)
+    for _ in range(4000):
+        counts[stratified_split(y, 5, rng)[1]] += 1  # 3 of class 0, 2 of class 1 each time
+    expected = np.r_[np.full(6, 4000 * 3 / 6), np.full(4, 4000 * 2 / 4)]
+    # binomial standard deviation at most sqrt(4000 / 4) ~ 32: allow 4.5 of them
+    assert np.all(np.abs(counts - expected) < 4.5 * np.sqrt(4000 * 0.25))
 
 
 def test_digits_fractions_and_an_empty_validation_set():

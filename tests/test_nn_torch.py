@@ -52,8 +52,9 @@ def flat(network):
                                            m.bias.detach().numpy()]) for m in linears])
 
 
-def train_in_torch(network, optimizer, X, y, seed):
-    """The book's training loop in torch: the minibatches nn.train draws for this seed."""
+def train_in_torch(network, optimizer, X, y, seed, schedule=None):
+    """The book's training loop in torch: the minibatches nn.train draws for this seed (and a
+    torch.optim.lr_scheduler stepped after each step, if given)."""
     rng = np.random.default_rng(seed)
     X, y, steps = torch.from_numpy(X), torch.from_numpy(y), 0
     for _ in range(EPOCHS):
@@ -64,6 +65,8 @@ def train_in_torch(network, optimizer, X, y, seed):
             loss = torch.nn.functional.cross_entropy(network(X[batch]), y[batch])
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             steps += 1
     return steps
 
@@ -111,3 +114,24 @@ def test_the_comparison_sees_a_wrong_step_size(digits):
     network = torch_network(model, start)
     train_in_torch(network, torch.optim.Adam(network.parameters(), lr=3e-3), X, y, seed=5)
     assert np.max(np.abs(params - flat(network))) > 1e-5
+
+
+def test_a_schedule_through_lambdalr_trains_to_the_same_weights(digits):
+    """Chapter 7's listing: torch's LambdaLR calls its function with k = 0 on the first step,
+    the book's lr_schedule with t = 1; lambda k: f(k + 1) makes them the same schedule."""
+    X, y = digits
+    model = MLP((64, 16, 10), seed=3)
+    start = model.init()
+
+    def factor(t):  # a linear warm-up over 20 steps, then a cosine decay to 0 at STEPS
+        return t / 20 if t <= 20 else 0.5 * (1 + np.cos(np.pi * (t - 20) / (STEPS - 20)))
+
+    params, _ = train(optim.adam(lr=3e-3), model, start, X, y, epochs=EPOCHS, batch_size=BATCH,
+                      seed=5, lr_schedule=lambda t: 3e-3 * factor(t))
+    for shift, agree in [(1, True), (0, False)]:  # without the + 1: one step late
+        network = torch_network(model, start)
+        adam = torch.optim.Adam(network.parameters(), lr=3e-3)
+        schedule = torch.optim.lr_scheduler.LambdaLR(adam, lambda k, s=shift: factor(k + s))
+        train_in_torch(network, adam, X, y, seed=5, schedule=schedule)
+        difference = np.max(np.abs(params - flat(network)))
+        assert difference < 1e-10 if agree else difference > 1e-6
