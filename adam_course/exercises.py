@@ -40,7 +40,7 @@ __all__ = [
     "check_gd_step", "check_best_step", "check_minibatch_gradient", "check_mean_square_limit",
     "check_momentum_step", "check_nesterov_step", "check_rmsprop_step", "check_torch_eps",
     "check_adam_step", "adam_step_bound", "check_adam_stream", "check_bias_corrected_ema",
-    "check_masked_ema", "check_warmup_cosine",
+    "check_masked_ema", "check_warmup_cosine", "check_keras_rmsprop_port",
 ]
 
 STEPS = 5
@@ -1394,3 +1394,104 @@ def _schedule_value(fn, reference, t, lr, warmup, total, where):
         raise _Stop(f"Your step size is {got.ravel()[0]} {where}, where the reference gives "
                     f"{_num(expected.ravel()[0])} — look for a division by zero.")
     return got
+
+
+# --- Chapter 8 ---------------------------------------------------------------------------------
+
+def check_keras_rmsprop_port(fn) -> Feedback:
+    """Check ``fn(learning_rate, rho, momentum, epsilon) -> optimizer``: an ``optim`` optimizer
+    that takes the same steps as Keras's ``RMSprop(learning_rate, rho, momentum, epsilon)``.
+    Chapter 8.
+
+    Keras 3 (keras/src/optimizers/rmsprop.py) divides by ``sqrt(v + epsilon)``, ε inside the
+    root, and its ``rho`` is the decay of v, torch's ``alpha``; so the port is
+    ``optim.rmsprop(lr=learning_rate, alpha=rho, eps=0.0, eps_root=epsilon, momentum=momentum)``
+    (Keras keeps ``lr`` inside its momentum buffer, torch outside: the same steps while the
+    step size is constant). Each case feeds 30 seeded gradients of about ``sqrt(epsilon)``,
+    where the place of ε changes every step, and compares the iterates to 1e-9 relative.
+    """
+    def port(lr, alpha, eps, eps_root, momentum, centered=False):
+        return optim.rmsprop(lr=lr, alpha=alpha, eps=eps, eps_root=eps_root, momentum=momentum,
+                             centered=centered)
+
+    def right(learning_rate, rho, momentum, epsilon):
+        return port(learning_rate, rho, 0.0, epsilon, momentum)
+
+    mistakes = [
+        (lambda lr, rho, mu, e: port(lr, rho, e, 0.0, mu), "ε outside the root (`eps=epsilon`),"
+         " torch's place: Keras adds it inside, so use `eps=0.0, eps_root=epsilon`"),
+        (lambda lr, rho, mu, e: port(lr, rho, 1e-8, e, mu), "ε inside the root, but also "
+         "torch's default `eps=1e-8` outside it: set `eps=0.0` too"),
+        (lambda lr, rho, mu, e: port(lr, rho, e, e, mu), "ε both inside and outside the root: "
+         "set torch's `eps=0.0`, and `eps_root=epsilon`"),
+        (lambda lr, rho, mu, e: port(lr, 1 - rho, 0.0, e, mu), "`alpha = 1 - rho`: torch's "
+         "`alpha` is the decay itself, the weight of the old average, exactly Keras's `rho`"),
+        (lambda lr, rho, mu, e: port(lr, 0.99, 0.0, e, mu), "torch's default `alpha=0.99`: "
+         "pass Keras's `rho` as `alpha` (Keras's default is 0.9)"),
+        (lambda lr, rho, mu, e: port(lr, rho, 0.0, e, 0.0), "no momentum: pass Keras's "
+         "`momentum` on to `optim.rmsprop`, which has the same heavy-ball form"),
+        (lambda lr, rho, mu, e: port(1e-2, rho, 0.0, e, mu), "torch's default step size "
+         "0.01: pass `lr=learning_rate`"),
+        (lambda lr, rho, mu, e: port(lr, rho, 0.0, e, mu, centered=True), "the centered "
+         "RMSProp: Keras's default `centered=False` is torch's"),
+    ]
+    cases = [(0.001, 0.9, 0.0, 1e-7), (0.01, 0.9, 0.9, 1e-7), (0.003, 0.95, 0.5, 1e-6),
+             (0.1, 0.8, 0.0, 1e-4)]
+    rng = np.random.default_rng(12)
+    streams = [np.sqrt(e) * (rng.standard_normal((30, 3)) + 0.3) for *_, e in cases]
+
+    def trajectory(opt, grads, where):
+        x = np.array([1.0, -0.5, 0.25])
+        with _time_limit(TIME_LIMIT):
+            state, out = opt.init(x), [x]
+            for g in grads:
+                x, state = opt.step(x, g, state)
+                out.append(np.asarray(x, dtype=np.float64))
+        if any(np.shape(p) != (3,) for p in out):
+            raise _Stop(f"Your optimizer returned params of another shape than it was given "
+                        f"{where}.")
+        return np.array(out)
+
+    try:
+        with np.errstate(all="ignore"):
+            _check_signature(fn, ["learning_rate", "rho", "momentum", "epsilon"])
+            for case, grads in zip(cases, streams, strict=True):
+                args = dict(zip(("learning_rate", "rho", "momentum", "epsilon"), case,
+                                strict=True))
+                where = f"for RMSprop({', '.join(f'{k}={v:g}' for k, v in args.items())})"
+                opt = _call(fn, args, where)
+                if opt is None:
+                    raise _Stop(f"Your function returned None {where} — did you forget the "
+                                f"`return`?")
+                if not (callable(getattr(opt, "init", None))
+                        and callable(getattr(opt, "step", None))):
+                    raise _Stop(f"Your function returned {_kind(opt)} {where}; it should return "
+                                f"an optimizer, such as `optim.rmsprop(...)`.")
+                try:
+                    got = trajectory(opt, grads, where)
+                except (_Stop, _TimedOut):
+                    raise
+                except Exception as error:
+                    raise _Stop(f"Your optimizer raised {_describe(error)} when it stepped "
+                                f"{where}.") from None
+                expected = trajectory(right(*case), grads, where)
+                if np.allclose(got, expected, rtol=1e-9, atol=1e-15):
+                    continue
+                step = int(np.argmax(~np.all(np.isclose(got, expected, rtol=1e-9, atol=1e-15),
+                                             axis=1)))
+                hint = next((h for m, h in mistakes
+                             if np.allclose(trajectory(m(*case), grads, where), got,
+                                            rtol=1e-9, atol=1e-15)), "")
+                e, g = _pair(expected[step, 0], got[step, 0])
+                raise _Stop(f"Your optimizer leaves Keras's path at step {step} {where}: "
+                            f"expected x[0] = {e}, got {g}"
+                            + (f" — it matches {hint}." if hint else
+                               " — compare each argument with the table of this chapter."))
+    except _Stop as stop:
+        return stop.feedback
+    except _TimedOut:
+        return Feedback(False, _too_long("while stepping"))
+    except Exception as error:
+        return Feedback(False, f"Could not check your port: {_describe(error)}.")
+    return Feedback(True, f"Correct: your optimizer takes Keras's RMSprop steps in all "
+                          f"{len(cases)} configurations, 30 steps each.")

@@ -24,7 +24,7 @@ __all__ = ["LANDSCAPES", "OPTIMIZERS", "DEFAULT_LR", "LR_VALUES", "BETA1_VALUES"
 
 LANDSCAPES = ("bowl", "rosenbrock", "beale", "saddle")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamax",
-              "nadam")
+              "nadam", "lion")
 
 DEFAULT_LR = {  # per landscape: plain GD, the heavy ball (momentum, Nesterov), adaptive methods
     "bowl": {"sgd": 0.1, "momentum": 0.03, "adaptive": 0.3},
