@@ -179,6 +179,7 @@ notebooks: $(TEST_STAMP)
 # with axe-core's WCAG 2 A/AA rules.
 check-site: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/site/test_check_site.py
 	$(BIN)/python tests/site/check_site.py _build/html
 
 # The student edition (make student), then its tests: no solution left, every exercise
