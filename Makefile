@@ -116,6 +116,7 @@ book: $(BOOK_STAMP)
 # TEST_JOBS=1 runs everything one after the other.
 TEST_JOBS ?= 2
 
+test: export REQUIRE_BROWSER = 1
 test: $(TEST_STAMP)
 	@$(NEED) chromium npm
 	@phase() { \
