@@ -1031,7 +1031,8 @@ def check_adam_stream(fn) -> Feedback:
     :data:`STREAM_MAX` finite gradients of one coordinate; Adam (``optim.adam``, ``lr = 1``,
     these betas, ``eps = 1e-8``) runs on it from 0, and its largest step must reach
     :data:`STREAM_SHARE` of :func:`adam_step_bound` (6.98, about 7, for the defaults). A stream
-    that falls short is told what limits it: a growth that comes too early (v's bias correction
+    that falls short is told what limits it: a gradient that never grows (a constant one gives
+    exactly alpha), a growth that comes too early (v's bias correction
     not yet saturated), a lone spike (Kingma & Ba's 3.16), signs that cancel in m, or a growth
     far from beta2 / beta1 per step.
     """
@@ -1117,13 +1118,17 @@ def _judge_stream(g, steps, beta1, beta2):
 def _stream_advice(g, k, beta1, beta2, target) -> str:
     """Why a stream falls short: the first of a few diagnoses that applies, or nothing."""
     t = k + 1
+    size, sign = abs(g[k]), np.sign(g[k])
+    steady = g[max(0, k - 19):k + 1]
+    if len(steady) > 1 and np.allclose(steady, g[k], rtol=1e-6, atol=0):
+        return (f" — a constant gradient gives a step of exactly α, whatever its size: let it "
+                f"grow by beta2/beta1 = {beta2 / beta1:.3f} per step after a quiet spell")
     cap = np.sqrt(1 - beta2**t) / (1 - beta1**t) * adam_step_bound(beta1, beta2)
     if cap < target:
         return (f" — at step {t} v's bias correction still divides by 1 - beta2^t = "
                 f"{1 - beta2**t:.3f}, which alone caps the step at {cap:.2f}α: the growth must "
                 f"come after many more than 1/(1 - beta2) = {1 / (1 - beta2):.0f} steps (the "
                 f"gradients before it may be zero)")
-    size, sign = abs(g[k]), np.sign(g[k])
     near = g[max(0, k - 10):k + 11]
     if np.any((np.sign(near) == -sign) & (np.abs(near) > 1e-3 * size)):
         return " — its sign changes around that step, and m averages the changes away"
@@ -1137,7 +1142,8 @@ def _stream_advice(g, k, beta1, beta2, target) -> str:
                 f"gradient grow over several steps, so that m catches up")
     growth = (size / abs(g[k - run + 1])) ** (1 / (run - 1))
     if not 0.8 < np.log(growth) / np.log(beta2 / beta1) < 1.25:
-        return (f" — in the {run} steps up to it the gradient grows by a factor {growth:.3g} "
+        change = "grows" if growth > 1 else "shrinks"
+        return (f" — in the {run} steps up to it the gradient {change} by a factor {growth:.3g} "
                 f"per step; the two averages balance best (the equality case of Cauchy–"
                 f"Schwarz) at beta2/beta1 = {beta2 / beta1:.3f}")
     r = beta1**2 / beta2

@@ -202,6 +202,12 @@ STREAM_SLIPS = [
     (lambda b1, b2: np.concatenate([np.zeros(3000), 1.02 ** np.arange(20)]),
      ["grows by a factor 1.02 per step"]),
     (quiet_then_growing(3000, 5), ["the growth lasts only 5 steps", "0.811^k"]),
+    # a stream that never grows is told so, not blamed on v's bias correction
+    (lambda b1, b2: np.ones(1000), ["1.00α", "a constant gradient gives a step of exactly α",
+                                    "beta2/beta1 = 1.110"]),
+    (lambda b1, b2: np.full(20_000, -3.0), ["1.00α", "a constant gradient"]),
+    (lambda b1, b2: np.concatenate([np.zeros(5000), (b1 / b2) ** np.arange(30)]),
+     ["shrinks by a factor 0.901 per step", "beta2/beta1 = 1.110"]),
     (lambda b1, b2: np.concatenate([np.zeros(3000), (-(b2 / b1)) ** np.arange(20)]),
      ["its sign changes"]),
     (lambda b1, b2: (b2 / b1) ** np.arange(10_000), ["too large to square", "overflows"]),
@@ -220,6 +226,11 @@ def test_each_stream_slip_gets_its_message(fn, fragments):
     for fragment in fragments:
         assert fragment in feedback.message, feedback.message
     assert feedback.message.endswith((".", "?")) and "\n" not in feedback.message
+
+
+def test_a_constant_stream_is_not_blamed_on_the_bias_correction():
+    message = check_adam_stream(lambda b1, b2: np.ones(1000)).message
+    assert "bias correction" not in message and "grows" not in message
 
 
 def test_a_stream_right_for_the_defaults_only_fails_on_the_other_betas():
