@@ -1243,6 +1243,13 @@ def check_masked_ema(fn) -> Feedback:
     def mistake(**how):
         return lambda xs, observed, beta: masked(xs, observed, beta, **how)
 
+    def only_when_observed(xs, observed, beta):  # nan where nothing was measured
+        return np.where(np.asarray(observed, dtype=bool), masked(xs, observed, beta), np.nan)
+
+    def plain_mean(xs, observed, beta):  # every observed input with the same weight
+        seen = np.asarray(observed, dtype=bool)
+        return np.cumsum(np.where(seen, xs, 0.0)) / np.cumsum(seen)
+
     rng = np.random.default_rng(13)
     cases = []
     for T, share, beta in [(12, 0.5, 0.9), (40, 0.3, 0.95), (25, 0.6, 0.5), (60, 0.2, 0.99),
@@ -1265,6 +1272,12 @@ def check_masked_ema(fn) -> Feedback:
          "(1 - beta) beta^k), and so does the weight you divide by"),
         (mistake(weight="none"), "the raw average a_t: divide it by the weight the observed "
          "inputs have in it"),
+        (only_when_observed, "no estimate (nan) at the steps without a measurement: return "
+         "one at every step; there a_t and the weight you divide by both shrink by beta, so "
+         "the estimate stays where it was"),
+        (plain_mean, "the plain mean of the inputs observed so far, which weights them all "
+         "alike: an EMA gives an input observed k steps ago the weight (1 - beta) beta^k, so "
+         "divide a_t by the sum of those weights, the EMA of `observed` started at 0"),
     ]
     return check_steps(fn, masked, cases, what="masked bias-corrected EMA", outputs=("a_hat",),
                        steps=1, mistakes=mistakes)

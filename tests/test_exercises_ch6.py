@@ -121,7 +121,28 @@ MASKED_SLIPS = [
      ["the raw average"]),
     (lambda xs, o, b: masked_ema(xs, o, b)[o], ["returned shape"]),
     (lambda xs, o, b: masked_ema(xs.astype(np.float32), o, np.float32(b)), ["float32"]),
+    (lambda xs, o, b: estimate_only_when_observed(xs, o, b), ["no estimate (nan)"]),
+    (lambda xs, o, b: mean_so_far(xs, o), ["the plain mean of the inputs observed so far"]),
 ]
+
+
+def estimate_only_when_observed(xs, observed, beta):
+    """The slip: the right a_t / w_t, but nan at the steps without a measurement."""
+    out = np.full(len(xs), np.nan)
+    for t, (right, o) in enumerate(zip(masked_ema(xs, observed, beta), observed, strict=True)):
+        if o:
+            out[t] = right
+    return out
+
+
+def mean_so_far(xs, observed):
+    """The slip: the running mean of the observed inputs, all with the same weight."""
+    total, n, out = 0.0, 0, []
+    for x, o in zip(xs, observed, strict=True):
+        if o:
+            total, n = total + x, n + 1
+        out.append(total / n)
+    return np.array(out)
 
 
 def masked_weight(observed, beta, t):
