@@ -1295,8 +1295,10 @@ def check_warmup_cosine(fn) -> Feedback:
         eta_t = lr * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2        (t > warmup)
 
     so the warm-up reaches ``lr`` on step ``warmup`` and the decay reaches 0 on step ``total``.
-    ``warmup = 0`` means no warm-up. ``lr`` may be a number or an array of step sizes, one per
-    run (then ``eta_t`` has its shape), as ``nn.train``'s ``lr_schedule`` needs.
+    ``0 <= warmup < total``: ``warmup = 0`` means no warm-up, ``warmup = total - 1`` leaves one
+    step of decay (``warmup = total`` would leave no step to decay on, and is not asked for).
+    ``lr`` may be a number or an array of step sizes, one per run (then ``eta_t`` has its
+    shape), as ``nn.train``'s ``lr_schedule`` needs.
     """
     def reference(t, lr, warmup, total):
         if t <= warmup:
@@ -1314,7 +1316,7 @@ def check_warmup_cosine(fn) -> Feedback:
         return 0.5 * (1 + np.cos(np.pi * (t - warmup) / (total - warmup)))
 
     settings = [(0.1, 10, 50), (3e-3, 100, 340), (np.array([0.01, 0.03, 0.1]), 5, 20),
-                (1.0, 0, 12), (0.5, 8, 8)]
+                (1.0, 0, 12), (0.5, 7, 8)]
     mistakes = [
         (variant(ramp=lambda t, w: (t - 1) / w,
                  decay=lambda t, w, n: 0.5 * (1 + np.cos(np.pi * (t - 1 - w) / (n - w)))),
@@ -1355,7 +1357,8 @@ def check_warmup_cosine(fn) -> Feedback:
     calls = sum(total for _, _, total in settings)
     return Feedback(True, f"Correct: your warm-up and cosine schedule matches the reference at "
                           f"all {calls} steps of {len(settings)} schedules, one with an array "
-                          f"of step sizes and one without warm-up.")
+                          f"of step sizes, one without warm-up and one with a single step of "
+                          f"decay.")
 
 
 def _check_schedule(fn, reference, lr, warmup, total, mistakes):
@@ -1393,7 +1396,12 @@ def _schedule_value(fn, reference, t, lr, warmup, total, where):
     except _Stop as stop:
         if warmup == 0 and "ZeroDivisionError" in stop.feedback.message:
             raise _Stop(stop.feedback.message.rstrip(".") + " — with warmup = 0 there is no "
-                        "warm-up: go straight to the cosine part.") from None
+                        "warm-up: go straight to the cosine part (np.where computes both "
+                        "branches at every step, so test t in an `if` instead).") from None
+        if "ZeroDivisionError" in stop.feedback.message:
+            raise _Stop(stop.feedback.message.rstrip(".") + " — the warm-up divides by warmup "
+                        "and the decay by total - warmup, which is at least 1 here: compute "
+                        "each only on its own steps, t <= warmup and t > warmup.") from None
         if isinstance(lr, np.ndarray) and "truth value" in stop.feedback.message:
             raise _Stop(stop.feedback.message.rstrip(".") + " — lr can be an array of step "
                         "sizes, one per run: compute with arithmetic and np.cos, and test "

@@ -52,7 +52,19 @@ def test_the_reference_is_torchs_linear_then_cosine_schedule(lr, warmup, total):
     assert warmup_cosine(middle, lr, warmup, total) == pytest.approx(lr / 2)
 
 
-@pytest.mark.parametrize("fn", [warmup_cosine, vectorised], ids=["if", "vectorised"])
+def strict(t, lr, warmup, total):  # `t < warmup`: the same values, since step W gives lr both ways
+    if t < warmup:
+        return lr * t / warmup
+    return lr * 0.5 * (1 + np.cos(np.pi * (t - warmup) / (total - warmup)))
+
+
+def with_where(t, lr, warmup, total):  # np.where, guarded against warmup = 0
+    return np.where(t <= warmup, lr * t / max(warmup, 1e-300),
+                    lr * 0.5 * (1 + np.cos(np.pi * (t - warmup) / (total - warmup))))
+
+
+@pytest.mark.parametrize("fn", [warmup_cosine, vectorised, strict, with_where],
+                         ids=["if", "vectorised", "strict", "np.where"])
 def test_right_answers_pass(fn):
     feedback = check_warmup_cosine(fn)
     assert feedback.ok, feedback.message
@@ -90,6 +102,11 @@ SLIPS = [
     (lambda t, lr, w, n: np.array([lr]), ["shape (1,)", "the shape of lr"]),
     (lambda t, lr, w, n: lr * np.nan, ["is nan", "division by zero"]),
     (lambda t, lr, w, n: 1 / 0, ["raised ZeroDivisionError"]),
+    (lambda t, lr, w, n: np.where(t <= w, lr * t / w, lr * cosine_part(t, w, n)),  # divides by 0
+     ["ZeroDivisionError", "(lr = 1, warmup = 0, total = 12)", "np.where computes both"]),
+    (lambda t, lr, w, n: lr * t / w if t <= w else lr * cosine_part(t, w, w),  # total - warmup
+     ["ZeroDivisionError", "at t = 11 (lr = 0.1, warmup = 10, total = 50)",
+      "divides by warmup and the decay by total - warmup"]),
     (lambda t, lr, w, n: lr * min(1, t / w) * cosine_part(max(t, w), w, n),
      ["at t = 1 (lr = 1, warmup = 0, total = 12)", "with warmup = 0 there is no warm-up"]),
     (lambda t, lr: lr, ["should take 4 arguments (t, lr, warmup, total)"]),
