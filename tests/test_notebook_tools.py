@@ -175,3 +175,20 @@ def test_check_lab_solution_problems():
                              "visibleText": "Because of the curvature of it all."}), notebook)
     assert len(opened) == 2 and "dropdown is open" in opened[0]
     assert "solution's text is visible" in opened[1]
+
+
+def test_the_bibliography_has_balanced_entries_and_unique_keys():
+    """book/references.bib merges as a union (.gitattributes): two branches that each append an
+    entry can lose one closing brace, and pybtex then reads two entries as one."""
+    import re as _re
+    from collections import Counter
+
+    from pybtex.database import parse_file
+
+    text = nb.BIB.read_text(encoding="utf-8")
+    entries = [e for e in _re.split(r"\n(?=@)", text) if e.lstrip().startswith("@")]
+    unbalanced = [e.split(",")[0] for e in entries if e.count("{") != e.count("}")]
+    assert unbalanced == []
+    keys = [_re.match(r"\s*@\w+\{([^,]+),", e).group(1) for e in entries]
+    assert [k for k, n in Counter(keys).items() if n > 1] == []
+    assert sorted(parse_file(str(nb.BIB)).entries) == sorted(keys)
