@@ -174,6 +174,21 @@ def test_dtype_and_any_shape_preserved(name, dtype):
     assert all(a.dtype == dtype for a in state if isinstance(a, np.ndarray))
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_a_number_as_params_steps_like_a_one_element_array(name):
+    """Chapter 1's first examples are 1-D: minimize from x0 = 3.0 (a 0-d array) must give the
+    numbers of x0 = [3.0], with trajectory shape (steps + 1,)."""
+    opt = factory(name)(lr=0.1, weight_decay=0.1)
+    scalar = optim.minimize(opt, lambda x: 2 * x - 1, 3.0, 6)
+    array = optim.minimize(opt, lambda x: 2 * x - 1, np.array([3.0]), 6)
+    assert scalar.shape == (7,)
+    np.testing.assert_array_equal(scalar, array[:, 0])
+    new, _ = opt.step(np.float32(1.0), np.float32(0.5), opt.init(np.float32(1.0)))
+    assert new.shape == () and new.dtype == np.float32
+    with pytest.raises(ValueError, match=r"Invalid params: non-finite value nan at index \(\)"):
+        opt.step(np.nan, 1.0, opt.init(1.0))
+
+
 def test_integer_params_become_float():
     traj = optim.minimize(optim.sgd(lr=0.25), lambda x: 2 * x, np.array([4]), 2)
     assert traj.dtype == np.float64 and np.allclose(traj[:, 0], [4.0, 2.0, 1.0])
@@ -416,13 +431,15 @@ def with_value(name, hyper, value, fixed):
     return kwargs
 
 
+@pytest.mark.parametrize("params", [(3, 2, 2), (3,)], ids=["params(R,2,2)", "params(R,)"])
 @pytest.mark.parametrize("shape", [(3,), (3, 1)], ids=["(R,)", "(R, 1)"])
 @pytest.mark.parametrize("name, hyper, values, fixed", PER_RUN,
                          ids=[f"{n}-{h}-{f}" for n, h, _, f in PER_RUN])
-def test_one_value_per_run_is_each_run_on_its_own(name, hyper, values, fixed, shape):
-    """R runs with one value each, batched on the leading axis, equal R single runs."""
+def test_one_value_per_run_is_each_run_on_its_own(name, hyper, values, fixed, shape, params):
+    """R runs with one value each, batched on the leading axis, equal R single runs (a run of
+    params (R,) is one number)."""
     rng = np.random.default_rng(0)
-    x0, grads = rng.normal(size=(3, 2, 2)), rng.normal(size=(20, 3, 2, 2))
+    x0, grads = rng.normal(size=params), rng.normal(size=(20, *params))
     batched = run(factory(name)(**with_value(name, hyper, np.reshape(values, shape), fixed)),
                   grads, x0)
     for r, value in enumerate(values):
