@@ -280,9 +280,11 @@ def report(modules, walls, show_all=False):
         survivors = sorted((m for m in mutants if m.status == "survived"),
                            key=lambda m: (m.line, m.name))
         listed = [m for m in survivors if show_all or m.kind == "unexplained"]
-        others = [m for m in mutants if m.status not in ("killed", "survived")]
+        others = [m for m in mutants if m.status not in ("killed", "survived", "not run")]
+        not_run = sum(m.status == "not run" for m in mutants)  # counted, not listed one by one
         print(f"\n{module}: {len(survivors)} survived"
-              + (f", {len(listed)} listed" if listed != survivors else ""))
+              + (f", {len(listed)} listed" if listed != survivors else "")
+              + (f", {not_run} not run (the run was interrupted?)" if not_run else ""))
         for m in listed + others:
             tag = m.kind if m.status == "survived" else m.status
             print(f"  {m.module}:{m.line} {m.function} [{tag}] ({m.name.rsplit('.', 1)[1]})")
