@@ -12,7 +12,9 @@ One line per module:
 - :mod:`adam_course.rates` -- closed-form convergence rates on a quadratic (chapter 3)
 - :mod:`adam_course.sweeps` -- a grid of hyperparameters as one batch of runs, its heat map
 - :mod:`adam_course.data` -- data sets: synthetic regression and classification, the digits
-- :mod:`adam_course.nn` -- a small MLP with backpropagation written out by hand
+  split three ways (chapter 7)
+- :mod:`adam_course.nn` -- a small MLP with backpropagation written out by hand, many networks
+  trained at once on a runs axis (chapter 7)
 - :mod:`adam_course.exercises` -- friendly checkers for the coding exercises
 - :mod:`adam_course.picture` -- drawing an explorer: one cached picture redrawn in milliseconds,
   one offline animation (a slider on the site, a sheet of frames in the PDF)

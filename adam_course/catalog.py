@@ -7,9 +7,9 @@ and which of the explorers' knobs (``beta1``, ``beta2``, ``eps``; ``lr`` always)
     catalog.CATALOG["rmsprop"].build(lr=0.01, beta2=0.9)   # optim.rmsprop(lr=0.01, alpha=0.9)
     catalog.CATALOG["adam"].color                          # '#D55E00'
 
-Colours are the colour-blind-safe Okabe-Ito palette (plus Paul Tol's wine for NAdam); line styles
-and markers differ too, so figures still read in greyscale. ``gd`` and ``sgd`` are the same
-method and share a look.
+Colours are the colour-blind-safe Okabe-Ito palette (plus Paul Tol's wine for NAdam and indigo
+for Lion); line styles and markers differ too, so figures still read in greyscale. ``gd`` and
+``sgd`` are the same method and share a look.
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ _ENTRIES = [
           outline="#6B6200"),                                              # yellow, dark edge
     Entry("nadam", "NAdam", optim.nadam, "#882255", (0, (3, 1, 1, 1, 1, 1)), "d",
           _ADAM_KNOBS),                                                    # wine (Paul Tol)
+    Entry("lion", "Lion", optim.lion, "#332288", (0, (8, 2, 1, 2)), "p",
+          {"beta1": "betas[0]", "beta2": "betas[1]"}),                     # indigo (Paul Tol)
 ]
 
 CATALOG: Mapping[str, Entry] = MappingProxyType({e.name: e for e in _ENTRIES})

@@ -1,4 +1,4 @@
-"""Data sets: the digits and two small synthetic problems (chapters 2, 4 and 6).
+"""Data sets: the digits (chapter 7) and two small synthetic problems (chapters 2, 4 and 6).
 
 Weights ``w`` may carry a leading "runs" axis: ``w`` of shape ``(R, dim)`` is R independent
 points, and ``loss``, ``grad`` and ``minibatch_grad`` answer for each (each run draws its own
@@ -7,47 +7,100 @@ minibatch).
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from adam_course import checks
 
-__all__ = ["Digits", "load_digits", "LinearRegression", "LogisticRegression"]
+__all__ = ["Digits", "load_digits", "stratified_split", "LinearRegression", "LogisticRegression"]
 
 
 # --- the digits (for a network) -----------------------------------------------------------
 
 
 class Digits(NamedTuple):
-    """The digits split: standardised float64 features and integer labels 0-9."""
+    """The digits split three ways: standardised float64 features and integer labels 0-9.
+
+    What :func:`load_digits` returns (chapter 7). Train on the first pair, choose
+    hyperparameters on the validation pair, and report on the test pair once."""
 
     X_train: np.ndarray
     y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
 
 
-def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
-    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
+def load_digits(validation_fraction: float = 0.2, test_fraction: float = 0.2,
+                seed: int = 0) -> Digits:
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download). Chapter 7.
 
-    A stratified, seeded train/test split; each of the 64 pixel features is standardised
-    with the mean and standard deviation of the *training* set (a pixel that is constant on
-    the training set is only centred), so nothing about the test set leaks into training.
+    A stratified, seeded split into training, validation and test sets: the test set gets
+    ``ceil(test_fraction * 1797)`` images, the validation set ``ceil(validation_fraction *
+    1797)`` (``validation_fraction=0`` leaves it empty), and each class is represented in
+    every part in proportion to its size (:func:`stratified_split`). Each of the 64 pixel
+    features is standardised with the mean and standard deviation of the *training* set (a
+    pixel that is constant on the training set is only centred), so nothing about the
+    validation or test images leaks into training.
+
+    The images are read from scikit-learn's data file, the one ``sklearn.datasets.load_digits``
+    reads, without importing scikit-learn (which takes seconds).
     """
-    from sklearn.datasets import load_digits as _sklearn_digits
-    from sklearn.model_selection import train_test_split
-
-    checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True, hi_open=True)
-    X, y = _sklearn_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X.astype(np.float64), y.astype(np.int64),
-        test_size=test_fraction, random_state=seed, stratify=y,
-    )
-    mean = X_train.mean(axis=0)
-    std = X_train.std(axis=0)
+    validation_fraction = checks.number(validation_fraction, "validation_fraction", lo=0, hi=1,
+                                        hi_open=True)
+    test_fraction = checks.number(test_fraction, "test_fraction", lo=0, hi=1, lo_open=True,
+                                  hi_open=True)
+    if validation_fraction + test_fraction >= 1:
+        checks.fail("validation_fraction", validation_fraction,
+                    f"a finite number < 1 - test_fraction = {1 - test_fraction:g}, so that "
+                    "some images are left for training")
+    seed = checks.integer(seed, "seed", lo=0)
+    X, y = _digits_file()
+    n_test, n_val = (int(np.ceil(f * len(y))) for f in (test_fraction, validation_fraction))
+    rng = np.random.default_rng(seed)
+    rest, test = stratified_split(y, n_test, rng)
+    train, val = (rest[i] for i in stratified_split(y[rest], n_val, rng))
+    mean = X[train].mean(axis=0)
+    std = X[train].std(axis=0)
     std[std == 0] = 1.0
-    return Digits((X_train - mean) / std, y_train, (X_test - mean) / std, y_test)
+    return Digits(*((X[part] - mean) / std if k == 0 else y[part]
+                    for part in (train, val, test) for k in (0, 1)))
+
+
+def stratified_split(y, n_take, rng):
+    """Indices ``(kept, taken)`` of labels ``y``: ``n_take`` of them taken at random, each class
+    in proportion to its size (what :func:`load_digits` splits with).
+
+    Class c of size n_c gets ``floor(n_take * n_c / n)`` places, and the places left over go to
+    the classes with the largest remainders (ties to the smaller label); within a class the
+    images are drawn without replacement by ``rng``. Both index arrays are sorted.
+    """
+    y = np.asarray(y)
+    classes, sizes = np.unique(y, return_counts=True)
+    quota = n_take * sizes / len(y)
+    places = np.floor(quota).astype(int)
+    left_over = n_take - places.sum()
+    places[np.argsort(-(quota - places), kind="stable")[:left_over]] += 1
+    taken = np.concatenate([rng.choice(np.flatnonzero(y == c), size=k, replace=False)
+                            for c, k in zip(classes, places, strict=True)])
+    mask = np.zeros(len(y), dtype=bool)
+    mask[taken] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def _digits_file():
+    """The digits as scikit-learn ships them: 64 pixel values (0-16) and a label per row."""
+    package = importlib.util.find_spec("sklearn")
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("load_digits reads the digits that scikit-learn ships: "
+                                  "pip install scikit-learn")
+    path = Path(package.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    data = np.loadtxt(path, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(np.int64)
 
 
 # --- synthetic problems (chapters 2, 4, 6) ----------------------------------------------------

@@ -24,11 +24,12 @@ The module, in the order the book meets it:
   ``update(params, g, state, **hyperparameters) -> (params, state)`` with its state a
   NamedTuple: :func:`sgd_update`, :func:`adagrad_update`, :func:`rmsprop_update`,
   :func:`adam_update` (the pieces put together; its flags give chapter 6's variants),
-  :func:`adamw_update`, :func:`adamax_update`, :func:`nadam_update`;
+  :func:`adamw_update`, :func:`adamax_update`, :func:`nadam_update`, :func:`lion_update`;
 - :func:`from_update`, which makes an :class:`Optimizer` of an ``init`` and an ``update``
   (argument checks, ``maximize``, L2 ``weight_decay``, the runs axis, a schedule's ``lr``);
 - the factories, with torch's arguments: :func:`sgd`, :func:`adagrad`, :func:`rmsprop`,
-  :func:`adam`, :func:`adamw`, :func:`adamax`, :func:`nadam`;
+  :func:`adam`, :func:`adamw`, :func:`adamax`, :func:`nadam`; and :func:`lion`, which torch
+  does not have (its arguments are named as torch would name them);
 - :func:`minimize`, which runs an optimizer and returns the trajectory.
 
 Speed: a step allocates its results and as few temporaries as it can, updates them in
@@ -53,9 +54,9 @@ __all__ = [
     "ema", "bias_correction",
     "SGDState", "sgd_update", "AdaGradState", "adagrad_update", "RMSPropState",
     "rmsprop_update", "CORRECTIONS", "AdamState", "adam_update", "adamw_update", "AdamaxState",
-    "adamax_update", "NAdamState", "nadam_update",
+    "adamax_update", "NAdamState", "nadam_update", "LionState", "lion_update",
     "Optimizer", "from_update",
-    "sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam",
+    "sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "lion",
     "minimize",
 ]
 
@@ -143,18 +144,21 @@ class AdaGradState(NamedTuple):
     sum: np.ndarray
 
 
-def adagrad_update(params, g, state, *, lr, lr_decay=0.0, eps=1e-10):
+def adagrad_update(params, g, state, *, lr, lr_decay=0.0, eps=1e-10, eps_root=0.0):
     r"""One step of :func:`adagrad` (chapter 4): divide by the root of the *sum* of squares::
 
         s_t = s_{t-1} + g_t^2                                  (s_0 = initial_accumulator_value)
         lr_t = lr / (1 + (t - 1) * lr_decay)
-        theta_t = theta_{t-1} - lr_t * g_t / (sqrt(s_t) + eps)
+        theta_t = theta_{t-1} - lr_t * g_t / (sqrt(s_t + eps_root) + eps)
+
+    ``eps`` is outside the root, as in torch; ``eps_root`` puts one inside, as Keras and optax
+    do (``eps=0, eps_root=1e-7`` is their form).
     """
     t = state.t + 1
     s = g * g
     s += state.sum                                         # s_t
     lr_t = lr / (1 + (t - 1) * lr_decay)
-    new = np.sqrt(s)
+    new = np.sqrt(s + eps_root) if not _is_zero(eps_root) else np.sqrt(s)
     new += eps
     np.divide(g, new, out=new)
     new *= lr_t
@@ -173,22 +177,29 @@ class RMSPropState(NamedTuple):
     momentum_buffer: np.ndarray | None
 
 
-def rmsprop_update(params, g, state, *, lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False):
+def rmsprop_update(params, g, state, *, lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
+                   eps_root=0.0):
     r"""One step of :func:`rmsprop` (chapter 4): divide by the root of an EMA of g^2.
 
     ``alpha`` is the decay of the average (the book's ``beta2``), not a step size::
 
         v_t = ema(v_{t-1}, g_t^2, alpha)
-        d_t = sqrt(v_t - mbar_t^2) + eps   with mbar_t = ema(mbar_{t-1}, g_t, alpha)  (centered)
-        d_t = sqrt(v_t) + eps                                                         (otherwise)
+        d_t = sqrt(v_t - mbar_t^2 + eps_root) + eps
+                                with mbar_t = ema(mbar_{t-1}, g_t, alpha)      (centered)
+        d_t = sqrt(v_t + eps_root) + eps                                       (otherwise)
         theta_t = theta_{t-1} - lr * g_t / d_t                            (no momentum buffer)
         b_t = momentum * b_{t-1} + g_t / d_t;  theta_t = theta_{t-1} - lr * b_t   (with one)
 
-    There is no bias correction: v_0 = 0 makes the first steps larger than later ones.
+    There is no bias correction: v_0 = 0 makes the first steps larger than later ones. ``eps``
+    is outside the root, as in torch; ``eps_root`` puts one inside, as Keras and optax do
+    (``eps=0, eps_root=1e-7`` is Keras's form).
     """
     v = ema(state.square_avg, g * g, alpha)
     mbar = ema(state.grad_avg, g, alpha) if centered else None
-    d = np.sqrt(v - mbar * mbar if centered else v)
+    d = v - mbar * mbar if centered else v.copy()
+    if not _is_zero(eps_root):
+        d += eps_root
+    d = np.sqrt(d, out=d)
     d += eps
     step = np.divide(g, d, out=d)                          # g_t / d_t
     b = state.momentum_buffer
@@ -295,7 +306,8 @@ def adamax_update(params, g, state, *, lr, betas, eps):
 
 class NAdamState(NamedTuple):
     """NAdam's state: the step count ``t``; ``m`` (torch's ``exp_avg``), ``v`` (torch's
-    ``exp_avg_sq``) and ``mu_product`` (torch's ``mu_product``, P_t = mu_1 ... mu_t)."""
+    ``exp_avg_sq``) and ``mu_product`` (torch's ``mu_product``, P_t = mu_1 ... mu_t).
+    Chapter 8."""
 
     t: int
     m: np.ndarray
@@ -326,6 +338,43 @@ def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
     params = (params - lr * (1 - mu) / (1 - mu_product) * g / d
               - lr * mu_next / (1 - mu_product * mu_next) * m / d)
     return params, NAdamState(t=t, m=m, v=v, mu_product=mu_product)
+
+
+# --------------------------------------------------------------------------------------------
+# Lion: the sign of an interpolated momentum (chapter 8)
+# --------------------------------------------------------------------------------------------
+
+class LionState(NamedTuple):
+    """Lion's state: the step count ``t`` and ``m`` (``exp_avg`` in the usual PyTorch ports;
+    torch itself has no Lion), the EMA of g with decay ``beta2``. Lion keeps no second
+    moment: half of Adam's memory. Chapter 8."""
+
+    t: int
+    m: np.ndarray
+
+
+def lion_update(params, g, state, *, lr, betas, weight_decay=0.0):
+    r"""One step of :func:`lion` (Chen et al., 2023, Algorithm 2), line by line. Chapter 8::
+
+        c_t = beta1 * m_{t-1} + (1 - beta1) * g_t          interpolate (beta1)
+        theta_t = theta_{t-1} - lr * (sign(c_t) + weight_decay * theta_{t-1})
+        m_t = beta2 * m_{t-1} + (1 - beta2) * g_t          the momentum (beta2)
+
+    Every coordinate moves by exactly ``lr`` (plus the decay; 0 where ``c_t`` is 0): the size of
+    the gradient is thrown away, only its sign (after averaging) is kept. ``c_t`` uses the *old*
+    momentum, and m is updated only after the step. The weight decay is decoupled, as in AdamW:
+    ``theta * (1 - lr * weight_decay)``.
+    """
+    beta1, beta2 = betas
+    c = ema(state.m, g, beta1)                             # c_t, from m_{t-1}
+    new = np.sign(c)
+    c *= 0.0      # 0, or nan where an inf in g made c infinite: sign(inf) = 1 would hide it
+    new += c      # from the step's check of the new params, and poison m silently
+    if not _is_zero(weight_decay):
+        new += weight_decay * params
+    new *= lr
+    m = ema(state.m, g, beta2)                             # m_t
+    return np.subtract(params, new, out=new), LionState(t=state.t + 1, m=m)
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,11 +581,12 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
 
 
 def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-            maximize=False):
+            maximize=False, *, eps_root=0.0):
     r"""AdaGrad (Duchi et al., 2011), :func:`adagrad_update`. Chapter 4.
 
     The sum of squares starts at ``initial_accumulator_value``; ``weight_decay`` adds
-    ``weight_decay * theta`` to the gradient.
+    ``weight_decay * theta`` to the gradient. ``eps_root`` (not in torch; shown by ``repr`` only
+    when set) puts an ε inside the root, as Keras and optax do.
     """
     hyper = dict(lr=_rate(lr, "learning rate (lr)"),
                  lr_decay=_rate(lr_decay, "lr_decay value (lr_decay)"),
@@ -546,6 +596,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
                      "initial_accumulator_value value (initial_accumulator_value)"),
                  eps=_rate(eps, "epsilon value (eps)"),
                  maximize=checks.flag(maximize, "maximize"))
+    _add_eps_root(hyper, eps_root)
     start = hyper["initial_accumulator_value"]
 
     def init(params):
@@ -556,11 +607,12 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-            maximize=False):
+            maximize=False, *, eps_root=0.0):
     r"""RMSProp (Tieleman & Hinton, 2012), :func:`rmsprop_update`. Chapter 4.
 
     ``alpha`` is the decay of the moving average of g^2 (the book's ``beta2``), not a step
-    size; ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
+    size; ``weight_decay`` adds ``weight_decay * theta`` to the gradient. ``eps_root`` (not in
+    torch; shown by ``repr`` only when set) puts an ε inside the root, as Keras and optax do.
     """
     hyper = dict(lr=_rate(lr, "learning rate (lr)"),
                  alpha=checks.per_run(alpha, "alpha value (alpha)", lo=0, hi=1),
@@ -569,6 +621,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
                  momentum=_rate(momentum, "momentum value (momentum)"),
                  centered=checks.flag(centered, "centered"),
                  maximize=checks.flag(maximize, "maximize"))
+    _add_eps_root(hyper, eps_root)
     uses_momentum = bool(np.any(hyper["momentum"] != 0))
 
     def init(params):
@@ -603,7 +656,9 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
           maximize=False, *, correct="both", eps_root=0.0):
     r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay, :func:`adamw_update`.
 
-    The same as ``adam(..., decoupled_weight_decay=True)``.
+    Chapter 8. The same as ``adam(..., decoupled_weight_decay=True)``: the weights are
+    multiplied by ``1 - lr * weight_decay`` before each step, so ``weight_decay`` is the paper's
+    decay divided by the step size.
     """
     hyper = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_root)
     return from_update("adamw", _adam_init(amsgrad), adamw_update, hyper, factory="adamw")
@@ -617,10 +672,16 @@ def _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, correct, eps_ro
                  maximize=checks.flag(maximize, "maximize"))
     if checks.choice(correct, "correct", CORRECTIONS) != "both":
         hyper["correct"] = correct
+    _add_eps_root(hyper, eps_root)
+    return hyper
+
+
+def _add_eps_root(hyper, eps_root):
+    """Record an ε inside the root (optax's ``eps_root``) only when it is set, so that the
+    repr of a torch-style optimizer stays torch's call."""
     eps_root = _rate(eps_root, "eps_root")
     if not _is_zero(eps_root):
         hyper["eps_root"] = eps_root
-    return hyper
 
 
 def _adam_init(amsgrad):
@@ -631,7 +692,7 @@ def _adam_init(amsgrad):
 
 
 def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
-    r"""AdaMax (Kingma & Ba, 2015, §7.1), :func:`adamax_update`.
+    r"""AdaMax (Kingma & Ba, 2015, §7.1), :func:`adamax_update`. Chapter 8.
 
     ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
     """
@@ -648,7 +709,7 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=Fal
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
           maximize=False):
-    r"""NAdam (Dozat, 2016), :func:`nadam_update`.
+    r"""NAdam (Dozat, 2016), :func:`nadam_update`. Chapter 8.
 
     ``weight_decay`` adds ``weight_decay * theta`` to the gradient.
     """
@@ -662,6 +723,25 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
         return NAdamState(t=0, m=np.zeros_like(params), v=np.zeros_like(params), mu_product=1.0)
 
     return from_update("nadam", init, nadam_update, hyper, factory="nadam")
+
+
+def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
+    r"""Lion (Chen et al., 2023), :func:`lion_update`: the sign of an interpolated momentum.
+
+    Chapter 8.
+    torch.optim has no Lion; the arguments are named as torch names Adam's. The defaults are
+    the paper's betas, and a step size a tenth of Adam's (Chen et al. advise 3-10 times smaller
+    than AdamW's, since every coordinate moves by the full ``lr``). ``weight_decay`` is
+    decoupled, as in :func:`adamw`: ``theta * (1 - lr * weight_decay)``.
+    """
+    hyper = dict(lr=_rate(lr, "learning rate (lr)"), betas=_betas(betas),
+                 weight_decay=_rate(weight_decay, "weight_decay value (weight_decay)"),
+                 maximize=checks.flag(maximize, "maximize"))
+
+    def init(params):
+        return LionState(t=0, m=np.zeros_like(params))
+
+    return from_update("lion", init, lion_update, hyper, factory="lion")
 
 
 # --------------------------------------------------------------------------------------------

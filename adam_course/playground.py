@@ -24,7 +24,7 @@ __all__ = ["LANDSCAPES", "OPTIMIZERS", "DEFAULT_LR", "LR_VALUES", "BETA1_VALUES"
 
 LANDSCAPES = ("bowl", "rosenbrock", "beale", "saddle")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamax",
-              "nadam")
+              "nadam", "lion")
 
 DEFAULT_LR = {  # per landscape: plain GD, the heavy ball (momentum, Nesterov), adaptive methods
     "bowl": {"sgd": 0.1, "momentum": 0.03, "adaptive": 0.3},
@@ -37,11 +37,13 @@ DEFAULT_LR = {  # per landscape: plain GD, the heavy ball (momentum, Nesterov), 
 FAMILY = {"sgd": "sgd", "momentum": "momentum", "nesterov": "momentum"}
 """The family of :data:`DEFAULT_LR` an optimizer takes its lr from (else ``"adaptive"``)."""
 
-LR_VALUES = tuple(float(f"{m}e{k}") for k in range(-4, 1) for m in (1, 2, 3, 5))
+LR_VALUES = tuple(float(f"{m}e{k}") for k in range(-4, 2) for m in (1, 2, 3, 5))
 BETA1_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 0.995, 0.999)
 BETA2_VALUES = (0.5, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999)
-EPS_VALUES = tuple(float(f"1e{k}") for k in range(-12, 1))
-"""The sliders' values; a value given in code joins its slider."""
+EPS_VALUES = tuple(float(f"1e{k}") for k in range(-12, 3))
+"""The sliders' values; a value given in code joins its slider. ε reaches 100 and lr 50: an ε
+above the gradients turns Adam into momentum with step lr/ε, so lr must grow with it (chapter 5:
+ε = 10 needs lr ≈ 3 on the bowl, whose first gradient is 10)."""
 
 MAX_STEPS = 300
 _DIVERGED = 1e4  # a run with |x| above this is frozen and shown as diverged

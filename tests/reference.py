@@ -11,3 +11,12 @@ def central_differences(f, x, h=1e-6):
         e[i] = h
         grad[..., i] = (f(x + e) - f(x - e)) / (2 * h)
     return grad
+
+
+def iterates(opt, grads, x0):
+    """Feed an optimizer a fixed gradient sequence (shape (T, *x0.shape)); its iterates 0..T."""
+    x, state, out = x0, opt.init(x0), [x0]
+    for g in grads:
+        x, state = opt.step(x, g, state)
+        out.append(x)
+    return np.array(out)

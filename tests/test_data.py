@@ -2,6 +2,8 @@
 the minibatch gradient's mean and variance against simulation, the digits split against sklearn."""
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,9 +11,8 @@ from reference import central_differences
 from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.linear_model import LogisticRegression as SklearnLogistic
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
 
-from adam_course.data import LinearRegression, LogisticRegression, load_digits
+from adam_course.data import LinearRegression, LogisticRegression, load_digits, stratified_split
 
 PROBLEMS = {
     "linear": lambda: LinearRegression(n=200, dim=3, noise=0.5, seed=1),
@@ -171,7 +172,6 @@ def test_grad_variance_follows_the_one_over_b_law_with_replacement():
      r"Invalid batch_size: 11"),
     (lambda: LinearRegression(n=10).grad_variance(np.zeros(2), 2.0), r"Invalid batch_size: 2.0"),
     (lambda: LinearRegression(dim=2).grad(np.zeros(3)), r"Invalid w: shape \(3,\)"),
-    (lambda: load_digits(test_fraction=1.0), r"Invalid test_fraction: 1.0"),
 ])
 def test_bad_arguments_raise_a_value_error_naming_them(call, match):
     with pytest.raises(ValueError, match=match):
@@ -187,32 +187,85 @@ def digits():
 
 
 def test_digits_split_sizes_and_types(digits):
-    assert len(digits.X_train) + len(digits.X_test) == 1797
-    assert len(digits.X_test) == 450  # ceil(0.25 * 1797), sklearn's rounding
-    assert digits.X_train.shape[1] == digits.X_test.shape[1] == 64
-    assert digits.X_train.dtype == digits.X_test.dtype == np.float64
-    assert np.issubdtype(digits.y_train.dtype, np.integer)
-    assert set(np.unique(digits.y_train)) == set(range(10))
+    sizes = [len(digits.X_train), len(digits.X_val), len(digits.X_test)]
+    assert sizes == [1077, 360, 360] and sum(sizes) == 1797  # ceil(0.2 * 1797) = 360 twice
+    for X, y in [(digits.X_train, digits.y_train), (digits.X_val, digits.y_val),
+                 (digits.X_test, digits.y_test)]:
+        assert X.shape == (len(y), 64) and X.dtype == np.float64
+        assert np.issubdtype(y.dtype, np.integer) and set(np.unique(y)) == set(range(10))
 
 
 def test_digits_split_is_stratified(digits):
-    overall = np.bincount(np.concatenate([digits.y_train, digits.y_test]), minlength=10)
-    test = np.bincount(digits.y_test, minlength=10)
-    assert np.all(np.abs(test - overall * 450 / 1797) <= 1)
+    overall = np.bincount(sklearn_digits(return_X_y=True)[1], minlength=10)
+    for part in (digits.y_val, digits.y_test):
+        assert np.all(np.abs(np.bincount(part, minlength=10) - overall * 360 / 1797) <= 1)
+    labels = np.concatenate([digits.y_train, digits.y_val, digits.y_test])
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), overall)
 
 
-def test_digits_are_standardised_with_the_training_statistics(digits):
-    std = digits.X_train.std(axis=0)
-    varying = std > 0
-    np.testing.assert_allclose(digits.X_train.mean(axis=0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(std[varying], 1.0, rtol=1e-12)
-    assert np.all(np.isfinite(digits.X_test))
-    # independently: sklearn's same split, scaled by the raw training mean and std
+def test_digits_are_sklearns_images_split_and_standardised_on_the_training_part(digits):
+    """Against scikit-learn's own loader (the same images, read independently), split by
+    stratified_split as documented (test part first, then validation from the rest, one rng),
+    and standardised with the raw training mean and standard deviation."""
     X, y = sklearn_digits(return_X_y=True)
-    raw_train, raw_test, _, _ = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    scale = np.where(raw_train.std(axis=0) > 0, raw_train.std(axis=0), 1.0)
-    np.testing.assert_allclose(digits.X_test, (raw_test - raw_train.mean(axis=0)) / scale,
-                               atol=1e-12)
+    rng = np.random.default_rng(0)
+    rest, test = stratified_split(y, 360, rng)
+    train, val = (rest[i] for i in stratified_split(y[rest], 360, rng))
+    assert len(np.unique(np.concatenate([train, val, test]))) == 1797  # a partition
+    scale = np.where(X[train].std(axis=0) > 0, X[train].std(axis=0), 1.0)
+    for part, ours, labels in [(train, digits.X_train, digits.y_train),
+                               (val, digits.X_val, digits.y_val),
+                               (test, digits.X_test, digits.y_test)]:
+        np.testing.assert_allclose(ours, (X[part] - X[train].mean(axis=0)) / scale, atol=1e-12)
+        np.testing.assert_array_equal(labels, y[part])
+    std = digits.X_train.std(axis=0)
+    np.testing.assert_allclose(digits.X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(std[std > 0], 1.0, rtol=1e-12)
+    assert abs(digits.X_val.mean()) > 1e-3  # not standardised on its own statistics
+
+
+def test_load_digits_does_not_import_scikit_learn():
+    code = ("import sys; from adam_course.data import load_digits; load_digits(); "
+            "assert 'sklearn' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_stratified_split_takes_each_class_in_proportion():
+    y = sklearn_digits(return_X_y=True)[1]
+    kept, taken = stratified_split(y, 500, np.random.default_rng(3))
+    assert len(taken) == 500 and len(kept) == 1297
+    assert np.all(np.diff(kept) > 0) and np.all(np.diff(taken) > 0)
+    assert np.array_equal(np.union1d(kept, taken), np.arange(1797))
+    sizes = np.bincount(y, minlength=10)
+    assert np.all(np.abs(np.bincount(y[taken], minlength=10) - 500 * sizes / 1797) < 1)
+
+
+def test_stratified_split_gives_left_over_places_to_the_largest_remainders():
+    y = np.array([0] * 5 + [1] * 3 + [2] * 2)  # quotas 2.5, 1.5, 1.0 for 5 places
+    _, taken = stratified_split(y, 5, np.random.default_rng(0))
+    assert list(np.bincount(y[taken], minlength=3)) == [3, 1, 1]  # the tie goes to label 0
+    y = np.array([2] * 7 + [0] * 2 + [1] * 1)  # quotas 2.1, 0.6, 0.3 for 3 places
+    _, taken = stratified_split(y, 3, np.random.default_rng(0))
+    assert list(np.bincount(y[taken], minlength=3)) == [1, 0, 2]
+
+
+def test_stratified_split_draws_every_image_of_a_class_equally_often():
+    y = np.array([0] * 6 + [1] * 4)
+    counts = np.zeros(10)
+    rng = np.random.default_rng(4)
+    for _ in range(4000):
+        counts[stratified_split(y, 5, rng)[1]] += 1  # 3 of class 0, 2 of class 1 each time
+    expected = np.r_[np.full(6, 4000 * 3 / 6), np.full(4, 4000 * 2 / 4)]
+    # binomial standard deviation at most sqrt(4000 / 4) ~ 32: allow 4.5 of them
+    assert np.all(np.abs(counts - expected) < 4.5 * np.sqrt(4000 * 0.25))
+
+
+def test_digits_fractions_and_an_empty_validation_set():
+    d = load_digits(validation_fraction=0.0, test_fraction=0.25)
+    assert (len(d.X_train), len(d.X_val), len(d.X_test)) == (1347, 0, 450)
+    assert d.X_val.shape == (0, 64) and d.y_val.shape == (0,)
+    d = load_digits(validation_fraction=0.1, test_fraction=0.3)
+    assert (len(d.X_val), len(d.X_test)) == (180, 540)
 
 
 def test_digits_are_deterministic_under_the_seed(digits):
@@ -220,3 +273,18 @@ def test_digits_are_deterministic_under_the_seed(digits):
     for a, b in zip(digits, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(digits.y_test, other.y_test)
+    assert not np.array_equal(digits.y_val, other.y_val)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(test_fraction=1.0), r"Invalid test_fraction: 1.0"),
+    (dict(test_fraction=0.0), r"Invalid test_fraction: 0.0"),
+    (dict(validation_fraction=-0.1), r"Invalid validation_fraction: -0.1"),
+    (dict(validation_fraction=0.5, test_fraction=0.5),
+     r"Invalid validation_fraction: 0.5 \(must be a finite number < 1 - test_fraction = 0.5"),
+    (dict(seed=-1), r"Invalid seed: -1"),
+    (dict(seed=1.5), r"Invalid seed: 1.5"),
+])
+def test_bad_digits_arguments_raise_a_value_error_naming_them(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        load_digits(**kwargs)

@@ -29,6 +29,9 @@ from adam_course.exercises import (
     check_steps,
 )
 
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
+
 # --- right answers, from the formulas ---------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ def best_step_with_eigh(A):  # another route to the curvatures, returning a list
 def test_right_answers_pass(answer):
     feedback = check_best_step(answer)
     assert feedback.ok, feedback.message
-    assert feedback.message == "Correct: your best step and rate matches the reference on 5 cases."
+    assert feedback.message == "Correct: your best step and rate match the reference on 5 cases."
 
 
 # --- the reference itself, against independent ones ---------------------------------------------
@@ -145,6 +145,15 @@ def test_a_mistake_is_told_what_is_wrong(answer, fragments):
     for fragment in fragments:
         assert fragment in feedback.message, feedback.message
     assert feedback.message[-1] in ".?" and "\n" not in feedback.message  # one sentence
+
+
+@pytest.mark.parametrize("answer", [lambda A: {"lr": best_step(A)[0], "rate": best_step(A)[1]},
+                                    lambda A: best_step(A)[0]], ids=["dict", "one-number"])
+def test_the_wrong_shape_of_answer_is_told_what_to_return(answer):
+    """Two answers, not the new state of one: no "new" in the message."""
+    message = check_best_step(answer).message
+    assert "it should return 2 values: `lr` and `rate`, as in `return lr, rate`." in message
+    assert "new" not in message
 
 
 def test_no_learner_function_crashes_the_checker():

@@ -9,7 +9,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from adam_course.exercises import check_mean_square_limit
+from adam_course.exercises import check_mean_square_limit, check_minibatch_gradient
 
 # --- a right answer, written from the formula ---------------------------------------------------
 
@@ -115,6 +115,9 @@ BROKEN = [
     (mistake(spread="x"), ["the variance of x", "`x**2`"]),
     (mistake(ddof=1), ["sample variance (ddof=1)"]),
     (mistake(per_batch=False), ["a single x_i^2"]),
+    (mistake(per_batch=False, fpc=False), ["2 lam / mean(x**4)", "one example per step"]),
+    (lambda x, B: 2 * np.mean(x**2) / np.mean(x**4), ["one example per step, whatever B"]),
+    (lambda x, B: 1 / np.mean(x**2), ["1/lam", "E[(1 - lr h_B)^2] reaches 1"]),
     (mistake(numerator=False), ["2/E[h_B^2]"]),
     (mistake(factor=1.0), ["half the limit"]),
     (mistake(mean_square=False), ["Var(h_B) in place of E[h_B^2]"]),
@@ -144,3 +147,9 @@ def test_no_learner_function_crashes_the_checker():
                    lambda x, B: "1.6", lambda x, B: 1j, lambda x, B: iter([1]), print, None]:
         feedback = check_mean_square_limit(answer)  # never raises
         assert not feedback.ok and feedback.message[-1] in ".?"
+
+
+def test_the_minibatch_gradient_hint_names_the_batch_loss():
+    """The exercise's loss is 1/(2B) ||X w - y||^2: the hint for a doubled gradient says so."""
+    message = check_minibatch_gradient(lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y)).message
+    assert "the 1/2 in 1/(2B) cancels the 2" in message and "1/(2n)" not in message

@@ -14,6 +14,9 @@ import torch._dynamo  # noqa: F401
 
 from adam_course.exercises import Feedback, check_momentum_step, check_nesterov_step
 
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
+
 
 def heavy_ball(x, buf, grad, lr, momentum):
     buf = momentum * buf + grad
@@ -23,6 +26,13 @@ def heavy_ball(x, buf, grad, lr, momentum):
 def nesterov(x, buf, grad, lr, momentum):
     buf = momentum * buf + grad
     return x - lr * (grad + momentum * buf), buf
+
+
+def keras_nesterov(x, velocity, grad, lr, momentum):
+    """Keras 3's SGD(nesterov=True) (keras/src/optimizers/sgd.py), its velocity returned as the
+    buffer: ``m = momentum * m - lr * g``, ``variable += momentum * m - lr * g``."""
+    velocity = momentum * velocity - lr * grad
+    return x + momentum * velocity - lr * grad, velocity
 
 
 def torch_sgd(x, buf, grad, lr, momentum, nesterov):
@@ -72,7 +82,13 @@ NESTEROV_SLIPS = [
     (lambda x, b, g, lr, m: (x + lr * (g + m * (m * b + g)), m * b + g), ["uphill"]),
     (lambda x, b, g, lr, m: (x - lr * (g + (m * b + g)), m * b + g), ["without its factor"]),
     (lambda x, b, g, lr, m: (x - lr * m * (m * b + g), m * b + g), ["`momentum * buf` alone"]),
-    (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[::-1], ["`x` is wrong"]),
+    (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[::-1], ["`x` is wrong", "wrong order"]),
+    (lambda x, b, g, lr, m: (x - lr * (g - m * (m * b + g)), m * b + g),
+     ["`x` is wrong on the first call", "minus sign on the momentum term"]),
+    (lambda x, b, g, lr, m: (x - lr * (g + m * (m * b + (1 - m) * g)), m * b + (1 - m) * g),
+     ["`x` is wrong on the first call", "EMA buffer"]),
+    (lambda x, b, g, lr, m: keras_nesterov(x, b, g, lr, m),
+     ["`x` is wrong on the first call", "Keras's velocity form"]),
     (lambda x, b, g, lr, m: nesterov(x, b, g, lr, m)[0], ["should return 2 values"]),
 ]
 

@@ -1,14 +1,19 @@
-"""Chapter 4's checker for porting Keras's ε (inside the root) to torch's (outside).
+"""Chapter 4's checkers: porting Keras's ε (inside the root) to torch's (outside), and the
+RMSProp step's recognised slips.
 
-The right answer is checked by what it is for: with it, one torch.optim.RMSprop step equals the
+The right ε is checked by what it is for: with it, one torch.optim.RMSprop step equals the
 step of Keras's formula lr * g / sqrt(v + eps) (written here from keras/src/optimizers/rmsprop.py).
+The right RMSProp step is torch.optim.RMSprop's; every slip the checker names is planted here.
 """
 
 import numpy as np
 import pytest
 import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
 
-from adam_course.exercises import Feedback, check_torch_eps
+from adam_course.exercises import Feedback, check_rmsprop_step, check_torch_eps
+
+# the first torch optimizer of a process is slow to build: not inside a timed check
+pytestmark = pytest.mark.usefixtures("torch_optim_ready")
 
 
 def torch_eps(v, eps):
@@ -48,7 +53,8 @@ SLIPS = [
     (lambda v, eps: eps / (2 * np.sqrt(v)), ["is inf on the first call", "first-order"]),
     (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), ["wrong sign"]),
     (lambda v, eps: np.sqrt(eps), ["returned a float", "numpy array"]),
-    (lambda v, eps: torch_eps(v, eps).astype(np.float32), ["wrong"]),
+    (lambda v, eps: torch_eps(v, eps).astype(np.float32),
+     ["is wrong", "returns float32 numbers", "float64"]),
 ]
 
 
@@ -68,3 +74,55 @@ def test_no_learner_function_makes_the_checker_raise():
         feedback = check_torch_eps(fn)
         assert isinstance(feedback, Feedback) and not feedback.ok
         assert feedback.message and "\n" not in feedback.message
+
+
+def test_a_float32_answer_is_told_about_precision():
+    """A right formula computed in float32 is off by ~1e-8 relative: the message says why."""
+    for fn in [lambda v, eps: torch_eps(v, eps).astype(np.float32),
+               lambda v, eps: np.float32(eps) / (np.sqrt(v.astype(np.float32) + np.float32(eps))
+                                                 + np.sqrt(v.astype(np.float32))),
+               lambda v, eps: torch_eps(v, eps).astype(np.float16)]:
+        feedback = check_torch_eps(fn)
+        assert not feedback.ok and "is wrong" in feedback.message
+        assert "float64" in feedback.message and "significant digits" in feedback.message
+        assert feedback.message.endswith(".") and "\n" not in feedback.message
+    # a float64 answer that is wrong gets no precision hint; a recognised slip keeps its own
+    assert "float64" not in check_torch_eps(lambda v, eps: 1.001 * torch_eps(v, eps)).message
+    assert "float64" not in check_torch_eps(lambda v, eps: eps + 0 * v).message
+
+
+def rmsprop(x, square_avg, grad, lr, alpha, eps):
+    square_avg = alpha * square_avg + (1 - alpha) * grad**2
+    return x - lr * grad / (np.sqrt(square_avg) + eps), square_avg
+
+
+def test_torchs_rmsprop_step_passes():
+    def step(x, square_avg, grad, lr, alpha, eps):
+        p = torch.nn.Parameter(torch.tensor(x.copy()))
+        opt = torch.optim.RMSprop([p], lr=lr, alpha=alpha, eps=eps, foreach=False)
+        opt.state[p] = {"step": torch.tensor(1.0), "square_avg": torch.tensor(square_avg.copy())}
+        p.grad = torch.tensor(grad.copy())
+        opt.step()
+        return p.detach().numpy().copy(), opt.state[p]["square_avg"].numpy().copy()
+
+    assert check_rmsprop_step(step)
+    assert check_rmsprop_step(rmsprop)
+
+
+RMSPROP_SLIPS = [
+    (lambda x, s, g, lr, a, eps: (x - lr * g / (np.sqrt(s) + eps), a * s + (1 - a) * g**2),
+     ["`x` is wrong on the first call", "old average"]),
+    (lambda *args: rmsprop(*args)[::-1],
+     ["`x` is wrong on the first call", "wrong order", "`(new_x, new_square_avg)`"]),
+    (lambda x, s, g, lr, a, eps: (x - lr * g / (np.sqrt(s + g**2) + eps), s + g**2),
+     ["`x` is wrong on the first call", "AdaGrad's sum"]),
+]
+
+
+@pytest.mark.parametrize("fn, fragments", RMSPROP_SLIPS, ids=range(len(RMSPROP_SLIPS)))
+def test_each_new_rmsprop_slip_gets_its_message(fn, fragments):
+    feedback = check_rmsprop_step(fn)
+    assert not feedback.ok
+    for fragment in fragments:
+        assert fragment in feedback.message, feedback.message
+    assert feedback.message.endswith(".") and "\n" not in feedback.message

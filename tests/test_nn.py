@@ -1,5 +1,7 @@
 """The MLP of chapter 7: backprop against finite differences (and torch's autograd), the loss
-against its closed form at a uniform prediction, and training that learns, deterministically."""
+against its closed form at a uniform prediction, training that learns, deterministically, and
+R networks at once giving what R single networks give (tests/test_nn_torch.py trains it
+against torch.optim)."""
 
 import math
 from types import SimpleNamespace
@@ -7,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
+from reference import central_differences
 
 from adam_course import optim
 from adam_course.data import load_digits
@@ -106,10 +109,13 @@ def test_adam_training_reduces_the_loss_and_learns(small_digits):
     start = model.loss(params, X, y)
     params, history = train(optim.adam(lr=1e-2), model, params, X, y, epochs=8, batch_size=32,
                             X_test=X_test, y_test=y_test)
-    assert set(history) == {"train_loss", "test_loss", "test_accuracy"}
-    assert all(len(v) == 8 for v in history.values())
+    assert set(history) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}
+    assert all(v.shape == (8,) for v in history.values())
     assert history["train_loss"][-1] < 0.2 * start
-    assert history["train_loss"][-1] == pytest.approx(model.loss(params, X, y))
+    assert history["train_loss"][-1] == pytest.approx(model.loss(params, X, y), rel=1e-12)
+    assert history["train_accuracy"][-1] == model.accuracy(params, X, y)
+    assert history["test_loss"][-1] == pytest.approx(model.loss(params, X_test, y_test),
+                                                     rel=1e-12)
     assert history["test_accuracy"][-1] > 0.8  # chance is 0.1
 
 
@@ -123,7 +129,8 @@ def test_training_is_deterministic_under_the_seed(small_digits):
 
     (a, history_a), (b, history_b), (c, _) = run(0), run(0), run(1)
     np.testing.assert_array_equal(a, b)
-    assert history_a == history_b
+    for key in history_a:
+        np.testing.assert_array_equal(history_a[key], history_b[key])
     assert not np.array_equal(a, c)  # another seed, another shuffling
 
 
@@ -170,7 +177,7 @@ def test_a_run_that_diverges_later_keeps_its_earlier_epochs(small_digits):
     _, history = train(exploding, model, model.init(), X, y, epochs=5, batch_size=30)
     _, two_epochs = train(sgd, model, model.init(), X, y, epochs=2, batch_size=30)
     assert len(history["train_loss"]) == 5
-    assert history["train_loss"][:2] == two_epochs["train_loss"]
+    np.testing.assert_array_equal(history["train_loss"][:2], two_epochs["train_loss"])
     assert np.all(np.isfinite(two_epochs["train_loss"]))
     assert np.all(np.isnan(history["train_loss"][2:]))
 
@@ -184,7 +191,7 @@ def test_bad_sizes_raise_a_value_error(sizes):
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, p: m.loss(p[:-1], np.zeros((2, 5)), [0, 1]),
-     r"Invalid params: shape \(38,\) \(must be \(39,\)\)"),
+     r"Invalid params: shape \(38,\) \(must be \(39,\) for one network or \(R, 39\) for R\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 4)), [0, 1]), r"Invalid X: shape \(2, 4\)"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0, 3]), r"Invalid y"),
     (lambda m, p: m.loss(p, np.zeros((2, 5)), [0.0, 1.0]), r"Invalid y"),
@@ -197,3 +204,193 @@ def test_bad_arguments_raise_a_value_error_naming_them(call, match):
     model = MLP((5, 4, 3))
     with pytest.raises(ValueError, match=match):
         call(model, model.init())
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, p: m.loss(np.stack([p, p]), np.zeros((3, 2, 5)), np.zeros((3, 2), int)),
+     r"Invalid X: shape \(3, 2, 5\) \(must be \(N, 5\) or \(2, N, 5\), one batch per network\)"),
+    (lambda m, p: m.loss(p, np.zeros((2, 2, 5)), np.zeros((2, 2), int)),
+     r"Invalid X: shape \(2, 2, 5\) \(must be \(N, 5\)\)"),
+    (lambda m, p: m.loss(np.stack([p, p]), np.zeros((2, 5)), np.zeros((2, 2), int)),
+     r"Invalid y: shape \(2, 2\), dtype int64 \(must be .* shape \(2,\)\)"),
+    (lambda m, p: m.loss(np.stack([p, p]), np.zeros((2, 3, 5)), [[0, 1, 2], [0, 7, 1]]),
+     r"Invalid y: label 7 at index \(1, 1\)"),
+    (lambda m, p: m.loss(p[None, None], np.zeros((2, 5)), [0, 1]), r"Invalid params: shape"),
+    (lambda m, p: train(optim.adam(), m, np.stack([p, p]), np.zeros((4, 5)), [0] * 4, epochs=1,
+                        batch_size=2, seed=[0, 1, 2]),
+     r"Invalid seed: 3 seeds \(must be an integer, or one integer per run .*\(R = 2\)\)"),
+    (lambda m, p: train(optim.adam(), m, p, np.zeros((4, 5)), [0] * 4, epochs=1, batch_size=2,
+                        seed=[0]), r"Invalid seed: 1 seeds"),
+    (lambda m, p: train(optim.adam(), m, np.stack([p, p]), np.zeros((4, 5)), [0] * 4, epochs=1,
+                        batch_size=2, seed=[0, -1]), r"Invalid seed\[1\]: -1"),
+    (lambda m, p: train(optim.adam(), m, np.stack([p, p]), np.zeros((2, 4, 5)),
+                        np.zeros((2, 4), int), epochs=1, batch_size=2),
+     r"Invalid X: shape \(2, 4, 5\) \(must be \(N, 5\)\)"),
+    (lambda m, p: train(optim.adam(), m, p, np.zeros((4, 5)), [0] * 4, epochs=1, batch_size=2,
+                        X_val=np.zeros((3, 4)), y_val=[0] * 3), r"Invalid X: shape \(3, 4\)"),
+    (lambda m, p: m.init(scale=-1.0), r"Invalid scale: -1.0"),
+])
+def test_bad_batched_arguments_raise_a_value_error_naming_them(call, match):
+    model = MLP((5, 4, 3))
+    with pytest.raises(ValueError, match=match):
+        call(model, model.init())
+
+
+# --- R networks at once ------------------------------------------------------------------------
+
+
+def test_init_with_seeds_stacks_the_single_initialisations():
+    model = MLP((6, 5, 3), seed=9)
+    many = model.init(scale=0.5, seed=[4, 0, 4])
+    assert many.shape == (3, model.n_params)
+    for row, seed in zip(many, [4, 0, 4], strict=True):
+        np.testing.assert_array_equal(row, MLP((6, 5, 3), seed=seed).init(scale=0.5))
+    np.testing.assert_array_equal(model.init(), model.init(seed=9))
+
+
+def test_unflatten_of_many_networks_gives_views_of_each_row():
+    model = MLP((3, 2, 2))
+    params = np.arange(3 * model.n_params, dtype=float).reshape(3, model.n_params)
+    layers = model.unflatten(params)
+    assert [W.shape for W, _ in layers] == [(3, 3, 2), (3, 2, 2)]
+    for r in range(3):
+        for (W, b), (W1, b1) in zip(layers, model.unflatten(params[r]), strict=True):
+            np.testing.assert_array_equal(W[r], W1)
+            np.testing.assert_array_equal(b[r], b1)
+    layers[1][0][2, 1, 0] = -1.0
+    assert params[2, 3 * 2 + 2 + 2] == -1.0
+
+
+@pytest.mark.parametrize("one_batch_each", [False, True], ids=["shared batch", "a batch each"])
+@pytest.mark.parametrize("sizes", [(5, 3), (5, 4, 3), (5, 4, 3, 3)], ids=str)
+def test_many_networks_give_what_each_network_gives_alone(sizes, one_batch_each):
+    """Loss, gradient, logits and accuracy of R = 4 networks against a loop over them (the
+    batched products may round differently from single ones: 1e-13)."""
+    model, _, X, y = tiny_problem(sizes, n=9)
+    rng = np.random.default_rng(5)
+    params = rng.normal(0.0, 0.7, (4, model.n_params))
+    if one_batch_each:
+        X = rng.standard_normal((4, 9, sizes[0]))
+        y = rng.integers(0, sizes[-1], (4, 9))
+    loss, grad = model.loss_and_grad(params, X, y)
+    assert loss.shape == (4,) and grad.shape == params.shape
+    for r in range(4):
+        X_r, y_r = (X[r], y[r]) if one_batch_each else (X, y)
+        loss_r, grad_r = model.loss_and_grad(params[r], X_r, y_r)
+        assert loss[r] == pytest.approx(loss_r, rel=1e-13)
+        np.testing.assert_allclose(grad[r], grad_r, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(model.logits(params, X)[r], model.logits(params[r], X_r),
+                                   rtol=1e-13)
+        assert model.accuracy(params, X, y)[r] == model.accuracy(params[r], X_r, y_r)
+    np.testing.assert_allclose(model.loss(params, X, y), loss, rtol=1e-14)
+
+
+def test_backprop_of_many_networks_matches_finite_differences():
+    model, _, _, _ = tiny_problem((4, 3, 3))
+    rng = np.random.default_rng(6)
+    params = rng.normal(0.0, 0.7, (2, model.n_params))
+    X, y = rng.standard_normal((2, 6, 4)), rng.integers(0, 3, (2, 6))
+    _, grad = model.loss_and_grad(params, X, y)
+    numeric = central_differences(lambda p: model.loss(p, X, y), params, h=1e-5)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    d = load_digits()
+    return d.X_train[:240], d.y_train[:240], d.X_val[:80], d.y_val[:80]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lr: optim.sgd(lr=lr, momentum=0.9),
+    lambda lr: optim.rmsprop(lr=lr / 10),
+    lambda lr: optim.adam(lr=lr / 10, betas=(0.9, 0.99)),
+], ids=["momentum", "rmsprop", "adam"])
+def test_training_many_networks_is_training_each_alone(digits_split, make):
+    """Six networks, each its own init seed, shuffle seed and step size, trained in one call:
+    each ends where training it alone ends, epoch by epoch."""
+    X, y, X_val, y_val = digits_split
+    model = MLP((64, 8, 10))
+    seeds, lrs = [0, 1, 2, 0, 1, 2], np.array([0.02, 0.02, 0.02, 0.1, 0.1, 0.1])
+    params, history = train(make(lrs), model, model.init(seed=seeds), X, y, epochs=3,
+                            batch_size=25, seed=seeds, X_val=X_val, y_val=y_val)
+    assert params.shape == (6, model.n_params)
+    assert set(history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    for r, (seed, lr) in enumerate(zip(seeds, lrs, strict=True)):
+        alone, history_alone = train(make(lr), model, model.init(seed=seed), X, y, epochs=3,
+                                     batch_size=25, seed=seed, X_val=X_val, y_val=y_val)
+        np.testing.assert_allclose(params[r], alone, rtol=1e-10, atol=1e-12)
+        for key, values in history.items():
+            np.testing.assert_allclose(values[r], history_alone[key], rtol=1e-10)
+    assert not np.allclose(params[0], params[3])  # the step size matters ...
+    assert not np.allclose(params[0], params[1])  # ... and so does the seed
+
+
+def test_one_seed_shares_every_minibatch(digits_split):
+    X, y, _, _ = digits_split
+    model, seen = MLP((64, 4, 10)), []
+    opt = optim.sgd(lr=np.array([0.1, 0.2]))
+    many, _ = train(opt, model, model.init(seed=[3, 3]), X, y, epochs=2, batch_size=40, seed=7,
+                    on_step=lambda t, before, after, g, s: seen.append(g))
+    one, _ = train(optim.sgd(lr=0.2), model, model.init(seed=3), X, y, epochs=2, batch_size=40,
+                   seed=7)
+    np.testing.assert_allclose(many[1], one, rtol=1e-12, atol=1e-14)
+    # the first step of two identical networks on one shared batch: identical gradients
+    np.testing.assert_array_equal(seen[0][0], seen[0][1])
+
+
+def test_a_schedule_gives_each_step_its_step_size(digits_split):
+    """lr_schedule(t) against the same SGD written out by hand over the same minibatches."""
+    X, y, _, _ = digits_split
+    model = MLP((64, 6, 10))
+    schedule = [0.0, 0.05, 0.3, 0.01, 0.2, 0.1]
+    got, _ = train(optim.sgd(lr=123.0), model, model.init(), X, y, epochs=1, batch_size=40,
+                   seed=4, lr_schedule=lambda t: schedule[t - 1])
+    params, order = model.init(), np.random.default_rng(4).permutation(len(X))
+    for t in range(6):
+        batch = order[40 * t:40 * t + 40]
+        params = params - schedule[t] * model.loss_and_grad(params, X[batch], y[batch])[1]
+    np.testing.assert_allclose(got, params, rtol=1e-12, atol=1e-15)
+
+
+def test_on_step_sees_every_step_before_and_after(digits_split):
+    X, y, _, _ = digits_split
+    model, calls = MLP((64, 4, 10)), []
+    final, _ = train(optim.adam(lr=np.array([0.01, 0.02])), model, model.init(seed=[0, 1]), X,
+                     y, epochs=2, batch_size=60, seed=[0, 1],
+                     on_step=lambda t, before, after, g, s: calls.append((t, before, after, s)))
+    assert [c[0] for c in calls] == list(range(1, 9)) and calls[-1][3].t == 8
+    np.testing.assert_array_equal(calls[0][1], model.init(seed=[0, 1]))
+    for previous, current in zip(calls, calls[1:], strict=False):
+        np.testing.assert_array_equal(previous[2], current[1])
+    np.testing.assert_array_equal(calls[-1][2], final)
+
+
+def test_a_diverging_network_does_not_stop_the_others(digits_split):
+    """Run 1 blows up on step 5: it records nan from epoch 1 on and keeps its last finite
+    params; runs 0 and 2 end exactly as they do without it."""
+    X, y, X_val, y_val = digits_split
+    model, adam, steps = MLP((64, 8, 10)), optim.adam(lr=np.array([0.01, 0.02, 0.03])), []
+
+    def step(params, grad, state):
+        steps.append(params.copy())
+        params, state = adam.step(params, grad, state)
+        if len(steps) == 5:
+            params = params.copy()
+            params[1] = np.inf
+        return params, state
+
+    exploding = SimpleNamespace(init=adam.init, step=step)
+    params, history = train(exploding, model, model.init(seed=[0, 1, 2]), X, y, epochs=3,
+                            batch_size=30, seed=[0, 1, 2], X_val=X_val, y_val=y_val)
+    assert len(steps) == 3 * 8  # every step still taken, for the live runs
+    np.testing.assert_array_equal(params[1], steps[4][1])  # frozen before its bad step
+    for key, values in history.items():
+        assert np.all(np.isnan(values[1])), key
+        assert np.all(np.isfinite(values[[0, 2]])), key
+    healthy, history_healthy = train(optim.adam(lr=np.array([0.01, 0.03])), model,
+                                     model.init(seed=[0, 2]), X, y, epochs=3, batch_size=30,
+                                     seed=[0, 2], X_val=X_val, y_val=y_val)
+    np.testing.assert_allclose(params[[0, 2]], healthy, rtol=1e-12, atol=1e-15)
+    for key, values in history.items():
+        np.testing.assert_allclose(values[[0, 2]], history_healthy[key], rtol=1e-12)

@@ -31,7 +31,7 @@ def exercise_notebook():
         code("def step(x):\n    raise NotImplementedError\n\ncheck(step)"),
         md("````{solution-start} ex-step\n:class: dropdown\n````\n\nSubtract the gradient."),
         code("def step(x):\n    return x - 0.1 * x  # the answer"),
-        md("Another paragraph of the solution, long enough to be found."),
+        code("print(step(1.0))  # the solution's second cell"),
         md("````{solution-end}\n````\n\n```{exercise} Why\n:label: ex-why\n\nExplain.\n```\n\n"
            "```{solution} ex-why\n:class: dropdown\n\nBecause of the curvature of it all.\n```"),
         code("print('after the exercises')"),
@@ -45,8 +45,21 @@ def test_fold_marks_exactly_the_cells_inside_a_solution():
     assert folded == [3, 4]
     assert notebook["cells"][3]["metadata"]["jupyter"] == {"source_hidden": True,
                                                           "outputs_hidden": True}
-    assert notebook["cells"][4]["metadata"]["jupyter"] == {"source_hidden": True}
+    assert notebook["cells"][4]["metadata"]["jupyter"] == {"source_hidden": True,
+                                                          "outputs_hidden": True}
     assert nb.check(notebook, {}) == []
+
+
+def test_check_finds_a_markdown_cell_wholly_inside_a_solution():
+    # JupyterLab shows a folded markdown cell's rendered text: the text belongs in the
+    # solution-start cell, which the dropdown folds
+    notebook = exercise_notebook()
+    notebook["cells"][4] = md("Another paragraph of the solution, long enough to be found.")
+    nb.fold(notebook)
+    problems = nb.check(notebook, {})
+    assert [p for p in problems if "wholly inside a solution" in p] == [
+        "cell 4: a markdown cell wholly inside a solution (JupyterLab shows its rendered text "
+        "even when folded): move the text into the solution-start cell"]
 
 
 def test_check_finds_an_unfolded_solution_and_a_stray_fold():
@@ -57,6 +70,15 @@ def test_check_finds_an_unfolded_solution_and_a_stray_fold():
     problems = nb.check(notebook, {})
     assert any(p.startswith("cell 3: a solution cell") for p in problems)
     assert any(p.startswith("cell 6: hidden in JupyterLab") for p in problems)
+
+
+def test_check_finds_solution_text_sharing_a_cell_with_the_solution_end():
+    notebook = exercise_notebook()
+    nb.fold(notebook)
+    assert nb.check(notebook, {}) == []
+    end = notebook["cells"][5]
+    end["source"] = "The last words of the answer.\n" + end["source"]
+    assert any("before a solution-end" in p for p in nb.check(notebook, {}))
 
 
 def test_check_finds_a_solution_that_is_not_a_dropdown_and_one_left_open():
@@ -103,6 +125,14 @@ def test_citations_round_trip_between_roles_and_jupyterlab_text():
     assert markers_to_roles(text) == ("See {cite:t}`kingma2015adam` and "
                                       "{cite:p}`goh2017momentum,bottou2018`; also "
                                       "{cite:p}`goh2017momentum`.")
+
+
+def test_citation_text_decodes_latex_accents():
+    """What JupyterLab shows is what the book prints: Gürbüzbalaban, not G"urb"uzbalaban."""
+    entries = {"g": Entry("2021", 'G{\\"u}rb{\\"u}zbalaban, Mert', "{\\c{S}}im{\\c{s}}ekli, Umut"),
+               "b": Entry("2018", "Bottou, L{\\'e}on"), "r": Entry("2020", "Richt{\\'a}rik, Peter")}
+    assert nb.cite_text("t", ["g"], entries) == "Gürbüzbalaban and Şimşekli [2021]"
+    assert nb.cite_text("p", ["b", "r"], entries) == "[Bottou, 2018, Richtárik, 2020]"
 
 
 def test_check_finds_a_raw_role_a_stale_text_and_an_unknown_key():

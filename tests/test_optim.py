@@ -13,26 +13,20 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reference import iterates as run
 
 from adam_course import catalog, optim
 
 ALL = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw", "adamax",
-       "nadam"]
+       "nadam", "lion"]
 FACTORIES = {name: getattr(optim, name)
-             for name in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam")}
+             for name in ("sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "lion")}
 
 
 def factory(name):
     return catalog.CATALOG[name].factory
 
 
-def run(opt, grads, x0):
-    """Feed a fixed gradient sequence (shape (T, *x0.shape)); return the iterates 0..T."""
-    x, state, out = x0, opt.init(x0), [x0]
-    for g in grads:
-        x, state = opt.step(x, g, state)
-        out.append(x)
-    return np.array(out)
 
 
 # ------------------------------------------------------------------ bad input -> ValueError
@@ -63,6 +57,11 @@ def run(opt, grads, x0):
         (lambda: optim.adamw(weight_decay=-0.01),
          "Invalid weight_decay value (weight_decay): -0.01"),
         (lambda: optim.nadam(momentum_decay=-1), "Invalid momentum_decay value"),
+        (lambda: optim.lion(betas=(0.9, 1.0)), "Invalid beta parameter at index 1 (betas[1]): 1.0"),
+        (lambda: optim.lion(lr=-1e-4), "Invalid learning rate (lr): -0.0001"),
+        (lambda: optim.lion(weight_decay=-0.1), "Invalid weight_decay value (weight_decay): -0.1"),
+        (lambda: optim.rmsprop(eps_root=-1e-7), "Invalid eps_root: -1e-07"),
+        (lambda: optim.adagrad(eps_root=float("inf")), "Invalid eps_root: inf"),
         (lambda: optim.adam(lr=np.array([0.1, -0.2])),
          "Invalid learning rate (lr): -0.2 at run 1 (must be a finite number >= 0)"),
         (lambda: optim.adam(lr=np.zeros((2, 3))),
@@ -147,7 +146,7 @@ def test_step_is_pure_and_state_is_printable(name):
 
 @pytest.mark.parametrize("state_type", [optim.SGDState, optim.AdaGradState,
                                         optim.RMSPropState, optim.AdamState,
-                                        optim.AdamaxState, optim.NAdamState])
+                                        optim.AdamaxState, optim.NAdamState, optim.LionState])
 def test_each_state_says_what_its_fields_are_in_torchs_names(state_type):
     torch_names = {"momentum_buffer": "momentum_buffer", "sum": "sum",
                    "square_avg": "square_avg", "grad_avg": "grad_avg", "m": "exp_avg",
@@ -206,7 +205,9 @@ REPR_CASES = [
     ("rmsprop", {"alpha": 0.9, "centered": True, "momentum": 0.5}), ("adam", {}),
     ("adam", {"betas": ([0.5, 0.9], 0.999), "maximize": True}), ("amsgrad", {}),
     ("adam", {"correct": "m", "eps_root": 1e-8}), ("adamw", {"weight_decay": 0.1}),
-    ("adamax", {}), ("nadam", {"momentum_decay": 0.01}),
+    ("adamax", {}), ("nadam", {"momentum_decay": 0.01}), ("lion", {}),
+    ("lion", {"betas": (0.95, [0.98, 0.99]), "weight_decay": 0.1}),
+    ("rmsprop", {"eps": 0.0, "eps_root": 1e-7}), ("adagrad", {"eps_root": [1e-7, 1e-3]}),
 ]
 
 
@@ -230,6 +231,9 @@ def test_reprs_use_torchs_arguments_and_the_real_function():
     assert repr(optim.adam(decoupled_weight_decay=True)).startswith("adamw(")
     assert repr(optim.adam(lr=[0.1, 0.2])).startswith("adam(lr=[0.1, 0.2], ")
     assert optim.adam(lr=0.1) != optim.adam(lr=0.2) and optim.adam() != optim.adamw()
+    assert repr(optim.lion()) == ("lion(lr=0.0001, betas=(0.9, 0.99), weight_decay=0.0, "
+                                  "maximize=False)")
+    assert repr(optim.rmsprop(eps_root=0.0)) == repr(optim.rmsprop())  # torch's call when unset
 
 
 def test_an_optimizer_from_a_notebooks_update_says_it_cannot_be_typed_back():
@@ -423,6 +427,12 @@ PER_RUN = [  # (catalog name, hyperparameter, values for 3 runs, fixed arguments
     ("nadam", "momentum_decay", [0.0, 4e-3, 0.1], {}),
     ("nadam", "eps", [1e-8, 1e-3, 1.0], {}),
     ("nadam", "weight_decay", [0.0, 0.1, 1.0], {}),
+    ("rmsprop", "eps_root", [0.0, 1e-3, 1.0], {"eps": 0.0}),
+    ("adagrad", "eps_root", [0.0, 1e-3, 1.0], {"eps": 0.0}),
+    ("lion", "lr", [0.001, 0.05, 0.2], {}),
+    ("lion", "betas[0]", [0.0, 0.5, 0.9], {}),
+    ("lion", "betas[1]", [0.5, 0.99, 0.999], {}),
+    ("lion", "weight_decay", [0.0, 0.1, 1.0], {}),
 ]
 
 
@@ -430,7 +440,7 @@ def with_value(name, hyper, value, fixed):
     """Keyword arguments setting ``hyper`` (``betas[i]`` sets one of the pair) to ``value``."""
     kwargs = {"lr": 0.05, **fixed}
     if hyper.startswith("betas["):
-        betas = [0.9, 0.999]
+        betas = [0.9, 0.99 if name == "lion" else 0.999]
         betas[int(hyper[6])] = value
         kwargs["betas"] = tuple(betas)
     else:

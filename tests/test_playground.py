@@ -293,3 +293,22 @@ def test_static_explorer_knobs_and_their_names():
 def test_static_explorer_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         playground.static_explorer(**kwargs)
+
+
+def test_the_eps_slider_reaches_where_adam_becomes_momentum():
+    """Chapter 5's question: with eps well above the gradients (the bowl's first gradient is 10)
+    Adam is momentum in EMA form with step lr/eps and bias correction, so lr must grow with eps;
+    the sliders reach eps = 100 and lr = 30 (lr/eps = 0.3), where the two paths agree."""
+    assert max(playground.EPS_VALUES) == 100.0 and 30.0 in playground.LR_VALUES
+    e = playground.explorer(landscape="bowl", optimizer="adam", steps=50)
+    e.controls["eps"].value, e.controls["lr"].value = 100.0, 30.0
+    assert e.settings["eps"] == 100.0 and e.settings["lr"] == 30.0
+    x, m, momentum = e.trajectory[0], np.zeros(2), []
+    for t in range(1, 51):  # momentum in EMA form, bias-corrected, step 0.3
+        m = 0.9 * m + 0.1 * BOWL_A @ x
+        x = x - 0.3 * m / (1 - 0.9**t)
+        momentum.append(x)
+    gap = np.linalg.norm(e.trajectory[1:] - np.array(momentum), axis=1).mean()
+    e.update(eps=1e-8, lr=0.3)
+    sign_like = np.linalg.norm(e.trajectory[1:] - np.array(momentum), axis=1).mean()
+    assert gap < 0.2 < 1.0 < sign_like

@@ -13,9 +13,9 @@ from adam_course import landscapes, plotting  # noqa: E402
 
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7", "#999999"}
-TOL_WINE = "#882255"
+TOL = {"#882255", "#332288"}  # Paul Tol's wine (NAdam) and indigo (Lion)
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "amsgrad",
-              "adamax", "nadam"]
+              "adamax", "nadam", "lion"]
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def legend_labels(ax):
 def test_every_optimizer_has_its_own_colour_from_a_colour_blind_safe_palette():
     colours = [plotting.color(name) for name in OPTIMIZERS]
     assert len(set(colours)) == len(OPTIMIZERS)
-    assert set(colours) <= OKABE_ITO | {TOL_WINE}
+    assert set(colours) <= OKABE_ITO | TOL
     assert plotting.color("gd") == plotting.color("sgd")  # the same method
 
 

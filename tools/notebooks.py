@@ -186,7 +186,14 @@ def _bibliography():
 
 
 def _plain(s: str) -> str:
-    return re.sub(r"[{}]", "", s).replace("~", "\u00a0").replace("\\", "")
+    """BibTeX text as a reader sees it: accents decoded (``G{\\"u}rb{\\"u}zbalaban`` is
+    Gürbüzbalaban), braces dropped, ``~`` a no-break space."""
+    import codecs
+
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec; pybtex depends on it)
+
+    s = s.replace("~", "\u00a0")
+    return re.sub(r"[{}]", "", codecs.decode(s, "ulatex")).replace("\\", "")
 
 
 def _authors(entry) -> str:
@@ -236,6 +243,15 @@ def check(notebook: dict, entries) -> list[str]:
     problems = solution_spans(cells)[1]
     inside = set(solution_cells(cells))
     for index, cell in enumerate(cells):
+        end = END.search(text(cell)) if cell["cell_type"] == "markdown" else None
+        start = START.search(text(cell)) if cell["cell_type"] == "markdown" else None
+        if end and not (start and start.start() < end.start()) and text(cell)[:end.start()].strip():
+            problems.append(f"cell {index}: solution text before a solution-end fence in the same "
+                            "cell (JupyterLab shows it unfolded): give the fence a cell of its own")
+        if index in inside and cell["cell_type"] == "markdown":
+            problems.append(f"cell {index}: a markdown cell wholly inside a solution (JupyterLab "
+                            "shows its rendered text even when folded): move the text into the "
+                            "solution-start cell")
         jupyter = cell.get("metadata", {}).get("jupyter", {})
         if index in inside and any(jupyter.get(k) is not v for k, v in folded(cell).items()):
             problems.append(f"cell {index}: a solution cell that JupyterLab shows unfolded "
