@@ -608,7 +608,7 @@ def test_a_per_run_initial_accumulator_value_must_match_the_runs():
 UPDATES = [(optim.sgd, optim.sgd_update), (optim.adagrad, optim.adagrad_update),
            (optim.rmsprop, optim.rmsprop_update), (optim.adam, optim.adam_update),
            (optim.adamw, optim.adamw_update), (optim.adamax, optim.adamax_update),
-           (optim.nadam, optim.nadam_update)]
+           (optim.nadam, optim.nadam_update), (optim.lion, optim.lion_update)]
 
 
 @pytest.mark.parametrize("make, update", UPDATES, ids=[u.__name__ for _, u in UPDATES])
@@ -646,3 +646,32 @@ def test_adamw_without_decay_is_adam_with_the_same_flags(correct):
         np.testing.assert_array_equal(run(optim.adamw(weight_decay=0.0, **flags), grads,
                                           np.ones((2, 3))),
                                       run(optim.adam(**flags), grads, np.ones((2, 3))))
+
+
+def test_per_run_momentum_with_dampening_keeps_a_float32_run_in_float32():
+    """Runs in float32 (chapter 8's low precision) are computed in float32: with one momentum per
+    run and a dampening, each step is the recurrence b = momentum b + (1 - dampening) g,
+    theta = theta - lr b evaluated in numpy float32, bit for bit; a product taken in float64 and
+    rounded back differs in the last bit."""
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=(2, 5)).astype(np.float32)
+    grads = rng.normal(size=(30, 2, 5)).astype(np.float32)
+    momentum = np.array([0.9, 0.5], dtype=np.float32)
+    ours = run(optim.sgd(lr=0.1, momentum=momentum, dampening=0.1), grads, x0)
+    f32 = np.float32
+    x, b, m = x0.copy(), None, momentum[:, None]
+    for g in grads:
+        b = g.copy() if b is None else m * b + (f32(1) - f32(0.1)) * g
+        x = x - f32(0.1) * b
+    assert ours[-1].dtype == np.float32
+    np.testing.assert_array_equal(ours[-1], x)
+
+
+def test_equal_optimizers_hash_equal_and_different_ones_apart():
+    """An optimizer can key a dict (a sweep's results): equal ones hash alike, and the hash
+    tells different ones apart (a constant hash would make every lookup a linear search)."""
+    assert hash(optim.adam(lr=0.1)) == hash(optim.adam(lr=0.1))
+    hashes = {hash(opt) for opt in (optim.adam(lr=0.1), optim.adam(lr=0.2), optim.sgd(lr=0.1),
+                                    optim.sgd(lr=0.1, momentum=0.9))}
+    assert len(hashes) == 4
+    assert {optim.adam(lr=0.1): "a"}[optim.adam(lr=0.1)] == "a"
