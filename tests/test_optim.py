@@ -591,7 +591,8 @@ def test_a_schedule_may_give_one_lr_per_run():
 FLAGS = [("sgd", "nesterov"), ("sgd", "maximize"), ("adagrad", "maximize"),
          ("rmsprop", "centered"), ("rmsprop", "maximize"), ("adam", "amsgrad"),
          ("adam", "maximize"), ("adam", "decoupled_weight_decay"), ("adamw", "amsgrad"),
-         ("adamw", "maximize"), ("adamax", "maximize"), ("nadam", "maximize")]
+         ("adamw", "maximize"), ("adamax", "maximize"), ("nadam", "maximize"),
+         ("lion", "maximize")]
 
 
 @pytest.mark.parametrize("name, flag", FLAGS, ids=[f"{n}-{f}" for n, f in FLAGS])
