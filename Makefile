@@ -9,6 +9,7 @@
 #   make publish push _build/html to the gh-pages branch of $(REMOTE) (default origin)
 #   make bench   run the benchmarks (benchmarks/run.py); make bench-lab: explorers in JupyterLab
 #   make reproducible  run every notebook twice and compare the outputs
+#   make mutate  mutation testing of adam_course (slow; MODULES=adam_course/optim.py for one)
 #   make strip   remove outputs from notebooks/*.ipynb, fold solutions, write citations for Lab
 #   make clean   remove build output and caches (make distclean also removes .venv)
 #
@@ -35,7 +36,8 @@ CELL_TIMEOUT ?= 120
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .PHONY: help book test lint unit notebooks check-site check-student check-lab lab serve \
-        bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints
+        bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints \
+        mutate
 
 NEED := tools/need
 REMOTE ?= origin
@@ -56,7 +58,7 @@ fresh_book = if [ ! -f _build/html/index.html ] || [ ! -d _build/jupyter_execute
 	  $(MAKE) --no-print-directory book; fi
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------------
 
@@ -258,6 +260,18 @@ reproducible: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Mutation testing, not part of make test (slow: see the README). tools/mutate.py runs mutmut
+# (settings in pyproject.toml, [tool.mutmut]; its copy of the tree is mutants/, git-ignored) on
+# each module of MODULES (default: optim, exercises, checks and the chapter modules): every mutant
+# is one small bug, run against the unit tests that call the mutated function. It prints each
+# survivor not explained in tests/MUTATION_NOTES.md and a summary per module, and fails if there
+# is one. MODULES="adam_course/optim.py adam_course/rates.py" for some; MUTATE_JOBS mutants at
+# once, at the lowest priority (the machine stays usable).
+MODULES ?=
+MUTATE_JOBS ?= 2
+mutate: $(TEST_STAMP)
+	nice -n 19 $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(MODULES)
+
 # The live explorers as a reader meets them: slider key press to new figure in JupyterLab,
 # median of MOVES moves each (check-lab does the same with 5 and also checks everything else).
 MOVES ?= 15
@@ -275,7 +289,7 @@ strip: $(TEST_STAMP)
 	fi
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache .hypothesis benchmarks/results
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis benchmarks/results mutants
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean

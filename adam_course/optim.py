@@ -476,6 +476,9 @@ def from_update(name, init, update, hyperparams, *, factory=None) -> Optimizer:
                         f"the shape of params, {params.shape}")
         if g.dtype != params.dtype:
             g = g.astype(params.dtype)
+        scalar = params.ndim == 0
+        if scalar:  # the updates write in place (out=), which a numpy scalar result cannot take
+            params, g = params.reshape(1), g.reshape(1)
         if maximize:
             g = -g
         kwargs, decay = prepare(params)
@@ -485,10 +488,12 @@ def from_update(name, init, update, hyperparams, *, factory=None) -> Optimizer:
             lr = checks.per_run(lr, "learning rate (lr)", lo=0)
             kwargs = {**kwargs, "lr": _against(lr, params, "lr")}
         new_params, new_state = update(params, g, state, **kwargs)
-        if not math.isfinite(np.vdot(new_params, new_params)):  # one pass instead of two:
-            checks.finite(params, "params", _NOT_FINITE_HINT)  # a nan or inf in params or
-            checks.finite(grads, "grads", _NOT_FINITE_HINT)    # grads makes the sum of squares
-        return new_params, new_state                           # of the result nan or inf
+        # one pass instead of two: a nan or inf in params or grads makes the sum of squares of
+        # the result nan or inf
+        if not math.isfinite(np.vdot(new_params, new_params)):
+            checks.finite(params.reshape(()) if scalar else params, "params", _NOT_FINITE_HINT)
+            checks.finite(grads, "grads", _NOT_FINITE_HINT)
+        return (new_params.reshape(()) if scalar else new_params), new_state
 
     return Optimizer(name, hyperparams, init_state, step, update, factory)
 

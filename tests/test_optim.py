@@ -4,7 +4,10 @@ Independent references: closed forms (constant gradients, geometric sums), singl
 batched ones, and eval of the repr; tests/test_optim_torch.py compares with torch.optim.
 """
 
+import functools
+import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -173,6 +176,21 @@ def test_dtype_and_any_shape_preserved(name, dtype):
     assert all(a.dtype == dtype for a in state if isinstance(a, np.ndarray))
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_a_number_as_params_steps_like_a_one_element_array(name):
+    """Chapter 1's first examples are 1-D: minimize from x0 = 3.0 (a 0-d array) must give the
+    numbers of x0 = [3.0], with trajectory shape (steps + 1,)."""
+    opt = factory(name)(lr=0.1, weight_decay=0.1)
+    scalar = optim.minimize(opt, lambda x: 2 * x - 1, 3.0, 6)
+    array = optim.minimize(opt, lambda x: 2 * x - 1, np.array([3.0]), 6)
+    assert scalar.shape == (7,)
+    np.testing.assert_array_equal(scalar, array[:, 0])
+    new, _ = opt.step(np.float32(1.0), np.float32(0.5), opt.init(np.float32(1.0)))
+    assert new.shape == () and new.dtype == np.float32
+    with pytest.raises(ValueError, match=r"Invalid params: non-finite value nan at index \(\)"):
+        opt.step(np.nan, 1.0, opt.init(1.0))
+
+
 def test_integer_params_become_float():
     traj = optim.minimize(optim.sgd(lr=0.25), lambda x: 2 * x, np.array([4]), 2)
     assert traj.dtype == np.float64 and np.allclose(traj[:, 0], [4.0, 2.0, 1.0])
@@ -223,8 +241,12 @@ def test_an_optimizer_from_a_notebooks_update_says_it_cannot_be_typed_back():
         return params - lr * g, state
 
     opt = optim.from_update("sgd", lambda p: None, update, {"lr": 0.1})
-    assert repr(opt).startswith("<Optimizer 'sgd': ") and "lr=0.1" in repr(opt)
+    assert repr(opt) == f"<Optimizer 'sgd': {update.__qualname__} with lr=0.1>"
+    assert "test_an_optimizer_from_a_notebooks_update" in repr(opt)  # the function's own name
     assert opt == opt and opt != optim.from_update("sgd", lambda p: None, update, {"lr": 0.2})
+    partial = functools.partial(update)  # a callable without a __qualname__: its repr
+    opt = optim.from_update("sgd", lambda p: None, partial, {"lr": 0.1})
+    assert repr(opt) == f"<Optimizer 'sgd': {partial!r} with lr=0.1>"
 
 
 # ------------------------------------------------------------------ from_update
@@ -426,13 +448,15 @@ def with_value(name, hyper, value, fixed):
     return kwargs
 
 
+@pytest.mark.parametrize("params", [(3, 2, 2), (3,)], ids=["params(R,2,2)", "params(R,)"])
 @pytest.mark.parametrize("shape", [(3,), (3, 1)], ids=["(R,)", "(R, 1)"])
 @pytest.mark.parametrize("name, hyper, values, fixed", PER_RUN,
                          ids=[f"{n}-{h}-{f}" for n, h, _, f in PER_RUN])
-def test_one_value_per_run_is_each_run_on_its_own(name, hyper, values, fixed, shape):
-    """R runs with one value each, batched on the leading axis, equal R single runs."""
+def test_one_value_per_run_is_each_run_on_its_own(name, hyper, values, fixed, shape, params):
+    """R runs with one value each, batched on the leading axis, equal R single runs (a run of
+    params (R,) is one number)."""
     rng = np.random.default_rng(0)
-    x0, grads = rng.normal(size=(3, 2, 2)), rng.normal(size=(20, 3, 2, 2))
+    x0, grads = rng.normal(size=params), rng.normal(size=(20, *params))
     batched = run(factory(name)(**with_value(name, hyper, np.reshape(values, shape), fixed)),
                   grads, x0)
     for r, value in enumerate(values):
@@ -497,6 +521,38 @@ def test_one_runs_nan_gradient_freezes_only_that_run(shape):
     assert np.all(np.isfinite(traj[:5, 1])) and np.all(np.isnan(traj[5:, 1]))
 
 
+def test_a_run_exactly_at_the_threshold_is_kept():
+    """"Exceeds T" freezes a run: |x| = T is kept. GD on x^2 with lr 1.5 gives (-2)^t, so with
+    T = 2^10 step 10 is recorded and step 11 is nan."""
+    traj = optim.minimize(optim.sgd(lr=1.5), lambda x: 2 * x, np.ones((1, 1)), 14,
+                          divergence_threshold=2.0**10)
+    np.testing.assert_array_equal(traj[:11, 0, 0], (-2.0) ** np.arange(11))
+    assert np.isnan(traj[11:]).all()
+
+
+def test_the_guard_keeps_a_schedules_step_sizes():
+    """With a divergence_threshold, lr_schedule still sets each step: the closed form of GD on
+    x^2 with lr_t = 0.1 / t, as without the guard."""
+    for threshold in (None, 1e3):
+        traj = optim.minimize(optim.sgd(lr=123.0), lambda x: 2 * x, np.ones((2, 1)), 30,
+                              lr_schedule=lambda t: 0.1 / t, divergence_threshold=threshold)
+        expected = np.cumprod([1.0] + [1 - 0.2 / t for t in range(1, 31)])
+        np.testing.assert_allclose(traj[:, :, 0], np.column_stack([expected, expected]),
+                                   rtol=1e-12)
+
+
+def test_a_diverging_run_under_the_guard_raises_no_numpy_warning():
+    """A run overflowing to inf in a sweep is expected: the guard makes it nan silently (a
+    RuntimeWarning would print in the book, under the cell)."""
+    lrs = np.array([0.1, 1e150])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = optim.minimize(optim.sgd(lr=lrs), lambda x: x**3, np.ones((2, 1)), 10,
+                              divergence_threshold=1e300)
+    assert np.isfinite(traj[:, 0]).all() and traj[1, 1] == 1 - 1e150
+    assert np.isnan(traj[2:, 1]).all()  # its gradient (-1e150)^3 overflowed at step 2
+
+
 def test_minimize_without_threshold_reports_divergence_clearly():
     with pytest.raises(ValueError, match="divergence_threshold"), np.errstate(over="ignore"):
         optim.minimize(optim.sgd(lr=1e150), lambda x: x**3, np.ones(1), 10)
@@ -528,3 +584,95 @@ def test_a_schedule_may_give_one_lr_per_run():
         single = optim.minimize(optim.sgd(lr=5.0), lambda x: 2 * x, np.ones(3), 6,
                                 lr_schedule=lambda t, lr=lr: lr / t)
         np.testing.assert_allclose(batched[:, r], single, rtol=1e-15)
+
+
+# ------------------------------------------------------------------ arguments and defaults
+
+FLAGS = [("sgd", "nesterov"), ("sgd", "maximize"), ("adagrad", "maximize"),
+         ("rmsprop", "centered"), ("rmsprop", "maximize"), ("adam", "amsgrad"),
+         ("adam", "maximize"), ("adam", "decoupled_weight_decay"), ("adamw", "amsgrad"),
+         ("adamw", "maximize"), ("adamax", "maximize"), ("nadam", "maximize"),
+         ("lion", "maximize")]
+
+
+@pytest.mark.parametrize("name, flag", FLAGS, ids=[f"{n}-{f}" for n, f in FLAGS])
+def test_a_flag_that_is_not_a_bool_is_refused_naming_it(name, flag):
+    with pytest.raises(ValueError, match=re.escape(f"Invalid {flag}: 1 (must be True or False)")):
+        FACTORIES[name](**{flag: 1})
+
+
+def test_a_per_run_initial_accumulator_value_must_match_the_runs():
+    with pytest.raises(ValueError, match=re.escape("Invalid initial_accumulator_value: 2 values")):
+        optim.adagrad(initial_accumulator_value=[0.1, 0.2]).init(np.zeros((3, 2)))
+
+
+UPDATES = [(optim.sgd, optim.sgd_update), (optim.adagrad, optim.adagrad_update),
+           (optim.rmsprop, optim.rmsprop_update), (optim.adam, optim.adam_update),
+           (optim.adamw, optim.adamw_update), (optim.adamax, optim.adamax_update),
+           (optim.nadam, optim.nadam_update), (optim.lion, optim.lion_update)]
+
+
+@pytest.mark.parametrize("make, update", UPDATES, ids=[u.__name__ for _, u in UPDATES])
+def test_an_update_given_only_its_required_arguments_uses_the_defaults(make, update):
+    """The pure update's keyword defaults are the factory's (torch's: test_optim_torch.py): a
+    notebook that calls ``adagrad_update(params, g, state, lr=0.1)`` gets torch's AdaGrad."""
+    opt = make(lr=0.1)
+    required = {p.name: opt.hyperparams[p.name]
+                for p in inspect.signature(update).parameters.values()
+                if p.kind is p.KEYWORD_ONLY and p.default is p.empty}
+    x = np.array([1.0, -2.0, 0.5])
+    ours, expected = (x, opt.init(x)), (x, opt.init(x))  # two states: neither run shares one
+    for k in range(4):
+        g = np.array([0.3, -1.0, 2.0]) * (k + 1)
+        ours = update(ours[0], g, ours[1], **required)
+        expected = opt.step(expected[0], g, expected[1])
+        np.testing.assert_array_equal(ours[0], expected[0])
+
+
+def test_sgd_update_without_momentum_arguments_is_a_plain_step_even_with_a_buffer():
+    """momentum=0, dampening=0 by default: b = g, so the step is lr g whatever the buffer."""
+    state = optim.SGDState(t=3, momentum_buffer=np.array([5.0, -5.0]))
+    x, g = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    new, new_state = optim.sgd_update(x, g, state, lr=0.1)
+    np.testing.assert_allclose(new, x - 0.1 * g, rtol=1e-15)
+    np.testing.assert_array_equal(new_state.momentum_buffer, g)
+
+
+@pytest.mark.parametrize("correct", optim.CORRECTIONS)
+def test_adamw_without_decay_is_adam_with_the_same_flags(correct):
+    """adamw passes correct and eps_root on: with weight_decay=0 it is that Adam variant."""
+    grads = np.random.default_rng(4).normal(size=(6, 2, 3))
+    for eps_root in (0.0, 1e-3):
+        flags = dict(lr=0.1, correct=correct, eps_root=eps_root)
+        np.testing.assert_array_equal(run(optim.adamw(weight_decay=0.0, **flags), grads,
+                                          np.ones((2, 3))),
+                                      run(optim.adam(**flags), grads, np.ones((2, 3))))
+
+
+def test_per_run_momentum_with_dampening_keeps_a_float32_run_in_float32():
+    """Runs in float32 (chapter 8's low precision) are computed in float32: with one momentum per
+    run and a dampening, each step is the recurrence b = momentum b + (1 - dampening) g,
+    theta = theta - lr b evaluated in numpy float32, bit for bit; a product taken in float64 and
+    rounded back differs in the last bit."""
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=(2, 5)).astype(np.float32)
+    grads = rng.normal(size=(30, 2, 5)).astype(np.float32)
+    momentum = np.array([0.9, 0.5], dtype=np.float32)
+    ours = run(optim.sgd(lr=0.1, momentum=momentum, dampening=0.1), grads, x0)
+    f32 = np.float32
+    x, b, m = x0.copy(), None, momentum[:, None]
+    for g in grads:
+        b = g.copy() if b is None else m * b + (f32(1) - f32(0.1)) * g
+        x = x - f32(0.1) * b
+    assert ours[-1].dtype == np.float32
+    np.testing.assert_array_equal(ours[-1], x)
+
+
+def test_equal_optimizers_hash_equal_and_different_ones_apart():
+    """An optimizer can key a dict (a sweep's results): equal ones hash alike, and the hash
+    tells different ones apart (a constant hash would make every lookup a linear search)."""
+    assert hash(optim.adam(lr=0.1)) == hash(optim.adam(lr=0.1))
+    hashes = {hash(opt) for opt in (optim.adam(lr=0.1), optim.adam(lr=0.2), optim.sgd(lr=0.1),
+                                    optim.sgd(lr=0.1, momentum=0.9))}
+    assert len(hashes) == 4
+    assert {optim.adam(lr=0.1): "a"}[optim.adam(lr=0.1)] == "a"

@@ -180,3 +180,46 @@ def test_one_value_per_run_matches_torch_run_by_run(factory, torch_name, hyper, 
         theirs = run_torch(getattr(torch.optim, torch_name), {**fixed, hyper: value}, grad_r,
                            x0[r], 100)
         assert max_relative_error(batched[:, r], theirs) <= 1e-12, (hyper, value)
+
+
+# ------------------------------------------------------------------ torch's defaults and words
+
+TORCH_CLASS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
+               "adamw": "AdamW", "adamax": "Adamax", "nadam": "NAdam"}
+
+
+def torch_optimizer(name, **kwargs):
+    return getattr(torch.optim, TORCH_CLASS[name])([torch.nn.Parameter(torch.zeros(1))],
+                                                   **kwargs)
+
+
+@pytest.mark.parametrize("name", TORCH_CLASS)
+def test_defaults_are_torchs(name):
+    ours = getattr(optim, name)().hyperparams
+    theirs = torch_optimizer(name).defaults
+    shared = sorted(set(ours) & set(theirs))
+    assert {"lr", "weight_decay", "maximize"} <= set(shared)
+    assert [ours[k] for k in shared] == [theirs[k] for k in shared], shared
+
+
+# every (optimizer, argument) that torch refuses when negative
+REFUSED = [(name, hyper) for name, hypers in {
+    "sgd": ["lr", "momentum", "weight_decay"],
+    "adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"],
+    "rmsprop": ["lr", "alpha", "eps", "weight_decay", "momentum"],
+    "adam": ["lr", "eps", "weight_decay"], "adamw": ["lr", "eps", "weight_decay"],
+    "adamax": ["lr", "eps", "weight_decay"],
+    "nadam": ["lr", "eps", "weight_decay", "momentum_decay"],
+}.items() for hyper in hypers]
+
+
+@pytest.mark.parametrize("name, hyper", REFUSED, ids=[f"{n}-{h}" for n, h in REFUSED])
+def test_a_negative_value_is_refused_in_torchs_words_and_names_the_argument(name, hyper):
+    """torch says "Invalid learning rate: -1.0"; we say the same and name the argument:
+    "Invalid learning rate (lr): -1.0 (must be ...)"."""
+    with pytest.raises(ValueError) as theirs:
+        torch_optimizer(name, **{hyper: -1.0})
+    what = str(theirs.value).split(": ")[0]
+    with pytest.raises(ValueError) as ours:
+        getattr(optim, name)(**{hyper: -1.0})
+    assert str(ours.value).startswith(f"{what} ({hyper}): -1.0 (must be ")

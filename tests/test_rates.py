@@ -65,6 +65,25 @@ def test_quadratic_rate_broadcasts_over_runs():
     assert got[2] > 1  # lr = 0.3 > 2 / L: gradient descent diverges
 
 
+def test_quadratic_rate_is_heavy_ball_unless_nesterov_is_asked_for():
+    lr, momentum, lams = 0.1, 0.6, np.array([1.0, 10.0])
+
+    def radius(nesterov):
+        return max(np.abs(np.linalg.eigvals(iteration_matrix(lr, momentum, lam,
+                                                             nesterov))).max() for lam in lams)
+
+    assert not np.isclose(radius(False), radius(True))
+    assert np.isclose(rates.quadratic_rate(lr, momentum, lams), radius(False), rtol=1e-9)
+
+
+def test_quadratic_rate_edge_cases_from_the_roots():
+    # one curvature, no momentum: the rate is |1 - lr lam|
+    assert np.isclose(rates.quadratic_rate(0.1, 0.0, [2.0]), 0.8)
+    # lr = 0 takes no step: z^2 - (1 + m) z + m has roots 1 and m, so the rate is 1
+    assert rates.quadratic_rate(0.0, 0.5, [1.0, 4.0]) == 1.0
+    assert rates.quadratic_rate(0.0, 0.5, [1.0], nesterov=True) == 1.0
+
+
 # ------------------------------------------------------------------ optimal parameters
 
 def test_gd_optimal_beats_every_other_step_size():
@@ -97,6 +116,18 @@ def test_heavy_ball_optimal_is_polyaks_and_no_nearby_pair_is_faster(kappa):
             assert spectral_radius(a, m) >= rate - 1e-6
 
 
+def test_heavy_ball_optimal_uses_the_condition_number_not_the_curvatures():
+    """With mu != 1: the optimum depends on kappa = L / mu (Polyak), and on [mu, L] the
+    iteration matrix's spectral radius is that rate at every curvature's worst."""
+    L, mu = 50.0, 0.5
+    lr, momentum, rate = rates.heavy_ball_optimal(L, mu)
+    assert np.isclose(rate, (10 - 1) / (10 + 1))  # sqrt(kappa) = sqrt(100) = 10
+    assert np.isclose(lr, 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2)
+    radius = max(np.abs(np.linalg.eigvals(iteration_matrix(lr, momentum, lam))).max()
+                 for lam in np.linspace(mu, L, 101))
+    assert np.isclose(radius, rate, rtol=1e-6)
+
+
 def test_heavy_ball_beats_gd_by_about_sqrt_kappa_in_log_rate():
     kappa = np.array([100.0, 1e4, 1e6])
     _, gd_rate = rates.gd_optimal(kappa, 1.0)
@@ -106,7 +137,16 @@ def test_heavy_ball_beats_gd_by_about_sqrt_kappa_in_log_rate():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: rates.gd_optimal(1.0, 2.0), "Invalid mu: "),
+    (lambda: rates.gd_optimal(1.0, 2.0), "Invalid mu: 2.0 with L = 1.0 "),
+    (lambda: rates.gd_optimal(None, 1.0), "Invalid L: nan "),
+    (lambda: rates.gd_optimal(1.0, None), "Invalid mu: nan "),
+    (lambda: rates.quadratic_rate(None, 0.9, [1.0]), "Invalid lr: nan "),
+    (lambda: rates.quadratic_rate(0.1, [0.9, None], [1.0]), "Invalid momentum: nan "),
+    (lambda: rates.quadratic_rate(0.1, 0.9, [1.0, None]), "Invalid curvatures: [1.0, None] "),
+    (lambda: rates.quadratic_rate(0.1, 0.9, [1.0, np.nan]), "Invalid curvatures: [1.0, nan] "),
+    (lambda: rates.quadratic_rate(0.1, 0.9, [0.0, 1.0]), "Invalid curvatures: [0.0, 1.0] "),
+    (lambda: rates.quadratic_rate(0.1, 0.9, []), "Invalid curvatures: [] "),
+    (lambda: rates.quadratic_rate(0.1, 0.9, [[1.0, 2.0]]), "Invalid curvatures: [[1.0, 2.0]] "),
     (lambda: rates.heavy_ball_optimal(10.0, 0.0), "Invalid mu: 0.0"),
     (lambda: rates.heavy_ball_optimal(np.nan, 1.0), "Invalid L: nan"),
     (lambda: rates.quadratic_rate(-0.1, 0.9, [1.0]), "Invalid lr: -0.1"),
@@ -114,6 +154,7 @@ def test_heavy_ball_beats_gd_by_about_sqrt_kappa_in_log_rate():
     (lambda: rates.quadratic_rate(0.1, 0.9, [1.0, -2.0]), "Invalid curvatures: "),
     (lambda: rates.steps_to_tolerance(np.zeros((5, 2)), tol=0), "Invalid tol: 0.0"),
     (lambda: rates.steps_to_tolerance(np.zeros(5)), "Invalid trajectory: shape (5,)"),
+    (lambda: rates.steps_to_tolerance(np.zeros((0, 2))), "Invalid trajectory: shape (0, 2)"),
 ])
 def test_bad_arguments_raise_naming_them(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -134,15 +175,40 @@ def test_steps_to_tolerance_waits_until_the_run_stays_inside():
     assert rates.steps_to_tolerance(d[:, None], tol=1e-3) == 3
     assert rates.steps_to_tolerance(d[:, None], tol=1e-1) == 1
     assert rates.steps_to_tolerance(d[:, None], tol=1e-9) == -1  # not there yet
+    # inside until the last step, which leaves again: not settled
+    assert rates.steps_to_tolerance(np.array([[1.0], [1e-4], [1e-4], [1.0]]), tol=1e-3) == -1
+
+
+def test_steps_to_tolerance_default_tol_is_one_in_a_million():
+    path = (0.5 ** np.arange(40))[:, None]
+    # 0.5^t <= 1e-6 first at t = ceil(6 log 10 / log 2) = 20
+    assert rates.steps_to_tolerance(path) == int(np.ceil(np.log(1e-6) / np.log(0.5))) == 20
+
+
+def test_steps_to_tolerance_measures_a_float32_trajectory_in_float64():
+    """|x|^2 of x = 1e20 overflows float32 (max 3.4e38): the distances are taken in float64."""
+    t = np.arange(12)
+    path = ((1e20 * 0.5**t)[:, None] * np.ones((1, 2))).astype(np.float32)
+    assert rates.steps_to_tolerance(path, tol=1e-3) == int(np.ceil(np.log(1e-3) / np.log(0.5)))
+
+
+def test_steps_to_tolerance_returns_an_int_or_an_int_array():
+    one = rates.steps_to_tolerance(np.array([[1.0], [0.0]]))
+    assert type(one) is int and one == 1
+    runs = rates.steps_to_tolerance(np.array([[[1.0], [1.0]], [[0.0], [1.0]]]))
+    assert runs.dtype.kind == "i" and runs.tolist() == [1, -1]
+    # a single point counts as a trajectory: at the minimum from the start
+    assert rates.steps_to_tolerance(np.zeros((1, 2))) == 0
 
 
 def test_steps_to_tolerance_per_run_with_minimum_and_divergence():
     t = np.arange(60)[:, None]
-    x = np.stack([0.5**t, 0.9**t, np.where(t < 5, 2.0**t, np.nan)], axis=1)  # (60, 3, 1)
-    path = np.concatenate([x, x], axis=-1) + 7.0  # (60, 3, 2), minimum at (7, 7)
+    x = np.stack([0.5**t, 0.9**t, np.where(t < 5, 2.0**t, np.nan), 0 * t],
+                 axis=1)  # (60, 4, 1); the last run starts at the minimum
+    path = np.concatenate([x, x], axis=-1) + 7.0  # (60, 4, 2), minimum at (7, 7)
     got = rates.steps_to_tolerance(path, tol=1e-2, minimum=np.array([7.0, 7.0]))
     expected = [int(np.ceil(np.log(1e-2) / np.log(0.5))), int(np.ceil(np.log(1e-2) / np.log(0.9))),
-                -1]
+                -1, 0]
     assert got.tolist() == expected
     assert rates.steps_to_tolerance(np.zeros((4, 2))) == 0  # started at the minimum
 
