@@ -120,7 +120,8 @@ CELLS = """() => {
 }""".replace("PANEL", PANEL)
 
 # One slider move in cell INDEX: press KEY on the handle of slider SLIDER, resolve with the
-# milliseconds from the key press to the image's new src (or null after 10 s).
+# milliseconds from the key press to the image's new src or a new text in the explorer's
+# HTML widgets (or null after 10 s).
 ARM = """([index, slider]) => {
     const cell = PANEL.content.widgets[index].node;
     const img = cell.querySelector(
@@ -131,18 +132,32 @@ ARM = """([index, slider]) => {
         let t0 = null;
         const down = e => { if (t0 === null) t0 = performance.now(); };
         handle.addEventListener('keydown', down, {capture: true, once: true});
-        const before = img.src;
+        // what the kernel sends back: the figure and the HTML widgets (title, status);
+        // a move can leave the figure as it was (a step size past the frame draws the same
+        // pixels), and then the new title is the answer the reader sees
+        const output = cell.querySelector('.jp-OutputArea');
+        const state = () => img.src + ' | ' + [...output.querySelectorAll('.widget-html')]
+            .map(e => e.textContent).join(' | ');
+        const before = state(), figure = img.src;
+        let text = null;  // when the title changed, if the figure has not (yet)
         const observer = new MutationObserver(() => {
-            if (img.src !== before && t0 !== null) {
-                observer.disconnect(); resolve(performance.now() - t0);
+            if (t0 === null) return;
+            if (img.src !== figure) {
+                observer.disconnect(); resolve({ms: performance.now() - t0, figure: true});
+            } else if (text === null && state() !== before) {
+                text = performance.now() - t0;  // the figure may follow: wait 2 s for it
+                setTimeout(() => { observer.disconnect(); resolve({ms: text, figure: false}); },
+                           2000);
             }
         });
-        observer.observe(img, {attributes: true, attributeFilter: ['src']});
+        observer.observe(output, {attributes: true, attributeFilter: ['src'], childList: true,
+                                  characterData: true, subtree: true});
         setTimeout(() => { observer.disconnect(); resolve(null); }, 10000);
     });
     handle.focus();
     return {handles: handles.length, now: Number(handle.getAttribute('aria-valuenow')),
             max: Number(handle.getAttribute('aria-valuemax')),
+            min: Number(handle.getAttribute('aria-valuemin')),
             label: (handle.closest('.widget-slider, .jupyter-widget-slider')
                     ?.querySelector('.widget-label')?.textContent || '').trim()};
 }""".replace("PANEL", PANEL)
@@ -271,23 +286,29 @@ def solution_problems(cells_dom, notebook) -> list[str]:
 
 def check_explorer(page, index: int, moves: int) -> tuple[list[str], str]:
     """Move the first slider of the explorer in cell ``index`` ``moves`` times."""
-    times, problems, key, label = [], [], "ArrowRight", ""
+    times, problems, key, label, figures = [], [], "ArrowRight", "", 0
     for _ in range(moves):
         info = page.evaluate(ARM, [index, 0])
         label = info["label"] or "slider 1"
         if info["handles"] == 0:
             return [f"cell {index}: explorer without a slider handle"], ""
-        if info["now"] >= info["max"]:
+        if info["now"] >= info["max"]:  # back and forth between the slider's ends
             key = "ArrowLeft"
+        elif info["now"] <= info["min"]:
+            key = "ArrowRight"
         page.keyboard.press(key)
-        elapsed = page.evaluate("() => window.__move")
-        if elapsed is None:
-            problems.append(f"cell {index}: the explorer's image did not change within 10 s "
-                            f"when its slider {label!r} moved")
+        answer = page.evaluate("() => window.__move")
+        if answer is None:
+            problems.append(f"cell {index}: the explorer did not answer within 10 s (neither "
+                            f"its image nor its title changed) when its slider {label!r} moved")
             break
-        times.append(elapsed)
+        times.append(answer["ms"])
+        figures += answer["figure"]
         wait_idle(page, 30)
         page.wait_for_timeout(100)
+    if times and not figures:
+        problems.append(f"cell {index}: the explorer's image never changed in {len(times)} "
+                        f"moves of its slider {label!r}")
     if not times:
         return problems, ""
     return problems, (f"cell {index} ({label}): median {statistics.median(times):.0f} ms, "
