@@ -113,8 +113,7 @@ book: $(BOOK_STAMP)
 # any error, so it stands in for `make notebooks` (nbval), which stays available on its own.
 # It and the clean book build both execute every notebook, so they run side by side, one
 # per core; so do the two browser checks of the sites (the student edition is built from
-# the book's executed notebooks: no notebook runs again). Measured on this 2-core machine:
-# ~6.5 min with nbval as a separate phase; see the README for the phase times.
+# the book's executed notebooks: no notebook runs again). See the README for the phase times.
 # TEST_JOBS=1 runs everything one after the other.
 TEST_JOBS ?= 2
 

@@ -223,6 +223,20 @@ class Lab:
         self.log.flush()
         return (self.tmp / "lab.log").read_text(errors="replace")
 
+    def shutdown_kernels(self) -> int:
+        """Shut down every running kernel (a checked notebook's kernel would otherwise stay
+        alive, and keep using CPU, while the next notebooks run). Returns how many."""
+        def call(method, path):
+            request = urllib.request.Request(f"{self.base}api/{path}?token={self.token}",
+                                             method=method)
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.read()
+
+        kernels = json.loads(call("GET", "kernels"))
+        for kernel in kernels:
+            call("DELETE", f"kernels/{kernel['id']}")
+        return len(kernels)
+
     def url(self, name: str) -> str:
         return f"{self.base}lab/tree/{name}?token={self.token}&reset"
 
@@ -392,6 +406,9 @@ def main(argv=None) -> int:
                     problems, notes = check_notebook(page, lab, path, args.moves, external)
                 except Exception as exc:  # one notebook's crash is a problem, not the end
                     problems, notes = [f"check crashed: {str(exc)[:300]}"], []
+                page.goto("about:blank")  # close the notebook, then stop its kernel
+                if lab.shutdown_kernels() != 1:
+                    problems.append("not exactly one kernel ran for this notebook")
                 status = "FAIL" if problems else "ok  "
                 print(f"{status} {path.name:<32} {time.perf_counter() - t:5.1f}s"
                       f"  {len(notes)} explorer(s)", flush=True)
