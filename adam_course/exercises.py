@@ -151,20 +151,34 @@ def check_steps(fn, reference, cases, *, what, outputs=("x",), steps=STEPS, rtol
     if sorted(order) != sorted(outputs):
         raise ValueError(f"order {order!r} must name each of the outputs {tuple(outputs)!r} once")
     check = _Check(fn, reference, cases, steps, tuple(outputs), order, rtol, atol, mistakes)
-    try:
-        with np.errstate(all="ignore"):
-            _check_signature(fn, list(cases[0].args))
-            for c in range(len(cases)):
-                check.run_case(c)
-    except _Stop as stop:
-        return stop.feedback
-    except _TimedOut:  # the alarm went off just as the learner's function returned
-        return Feedback(False, _too_long("on one call"))
-    except Exception as error:  # the learner returned something too strange to inspect
-        return Feedback(False, f"Could not check your {what}: {_describe(error)}.")
+
+    def run():
+        _check_signature(fn, list(cases[0].args))
+        for c in range(len(cases)):
+            check.run_case(c)
+
+    failure, _ = _guarded(run, what)
+    if failure is not None:
+        return failure
     runs = f"{len(cases)} case" + ("s" if len(cases) > 1 else "")
     runs += f" × {steps} steps" if steps > 1 else ""
     return Feedback(True, f"Correct: your {what} matches the reference on {runs}.")
+
+
+def _guarded(run, what, when="on one call"):
+    """``run()`` as every checker runs its checks: numpy's warnings off, and nothing raised into
+    the learner's kernel. Returns ``(None, what run returned)``, or ``(feedback, None)`` when it
+    stopped: the :class:`Feedback` a ``_Stop`` carries, the time limit's, or a sentence on an
+    answer too strange to inspect."""
+    try:
+        with np.errstate(all="ignore"):
+            return None, run()
+    except _Stop as stop:
+        return stop.feedback, None
+    except _TimedOut:  # the alarm went off just as the learner's function returned
+        return Feedback(False, _too_long(when)), None
+    except Exception as error:  # the learner returned something too strange to inspect
+        return Feedback(False, f"Could not check your {what}: {_describe(error)}."), None
 
 
 def _check_signature(fn, names):
@@ -1036,23 +1050,20 @@ def check_adam_stream(fn) -> Feedback:
     not yet saturated), a lone spike (Kingma & Ba's 3.16), signs that cancel in m, or a growth
     far from beta2 / beta1 per step.
     """
-    try:
-        with np.errstate(all="ignore"):
-            _check_signature(fn, ["beta1", "beta2"])
-            streams = []
-            for beta1, beta2 in STREAM_PAIRS:
-                where = f"for betas ({beta1}, {beta2})"
-                streams.append(_stream(_call(fn, {"beta1": beta1, "beta2": beta2}, where),
-                                       where))
-            reached = _stream_steps(streams)
-            for g, steps, (beta1, beta2) in zip(streams, reached, STREAM_PAIRS, strict=True):
-                _judge_stream(g, steps, beta1, beta2)
-    except _Stop as stop:
-        return stop.feedback
-    except _TimedOut:
-        return Feedback(False, _too_long("on one call"))
-    except Exception as error:
-        return Feedback(False, f"Could not check your stream: {_describe(error)}.")
+    def run():
+        _check_signature(fn, ["beta1", "beta2"])
+        streams = []
+        for beta1, beta2 in STREAM_PAIRS:
+            where = f"for betas ({beta1}, {beta2})"
+            streams.append(_stream(_call(fn, {"beta1": beta1, "beta2": beta2}, where), where))
+        reached = _stream_steps(streams)
+        for g, steps, (beta1, beta2) in zip(streams, reached, STREAM_PAIRS, strict=True):
+            _judge_stream(g, steps, beta1, beta2)
+        return reached
+
+    failure, reached = _guarded(run, "stream")
+    if failure is not None:
+        return failure
     shown = ", ".join(f"{steps.max():.2f}α for betas {pair}"
                       for steps, pair in zip(reached, STREAM_PAIRS, strict=True))
     return Feedback(True, f"Correct: your streams drive Adam's step to {shown}, each at least "
@@ -1343,17 +1354,14 @@ def check_warmup_cosine(fn) -> Feedback:
         (variant(ramp=lambda t, w: 1.0, decay=cosine),
          "no warm-up: during the first `warmup` steps the step size grows as lr * t / warmup"),
     ]
-    try:
-        with np.errstate(all="ignore"):
-            _check_signature(fn, ["t", "lr", "warmup", "total"])
-            for lr, warmup, total in settings:
-                _check_schedule(fn, reference, lr, warmup, total, mistakes)
-    except _Stop as stop:
-        return stop.feedback
-    except _TimedOut:
-        return Feedback(False, _too_long("on one call"))
-    except Exception as error:
-        return Feedback(False, f"Could not check your schedule: {_describe(error)}.")
+    def run():
+        _check_signature(fn, ["t", "lr", "warmup", "total"])
+        for lr, warmup, total in settings:
+            _check_schedule(fn, reference, lr, warmup, total, mistakes)
+
+    failure, _ = _guarded(run, "schedule")
+    if failure is not None:
+        return failure
     calls = sum(total for _, _, total in settings)
     return Feedback(True, f"Correct: your warm-up and cosine schedule matches the reference at "
                           f"all {calls} steps of {len(settings)} schedules, one with an array "
@@ -1479,46 +1487,43 @@ def check_keras_rmsprop_port(fn) -> Feedback:
                         f"{where}.")
         return np.array(out)
 
-    try:
-        with np.errstate(all="ignore"):
-            _check_signature(fn, ["learning_rate", "rho", "momentum", "epsilon"])
-            for case, grads in zip(cases, streams, strict=True):
-                args = dict(zip(("learning_rate", "rho", "momentum", "epsilon"), case,
-                                strict=True))
-                where = f"for RMSprop({', '.join(f'{k}={v:g}' for k, v in args.items())})"
-                opt = _call(fn, args, where)
-                if opt is None:
-                    raise _Stop(f"Your function returned None {where} — did you forget the "
-                                f"`return`?")
-                if not (callable(getattr(opt, "init", None))
-                        and callable(getattr(opt, "step", None))):
-                    raise _Stop(f"Your function returned {_kind(opt)} {where}; it should return "
-                                f"an optimizer, such as `optim.rmsprop(...)`.")
-                try:
-                    got = trajectory(opt, grads, where)
-                except (_Stop, _TimedOut):
-                    raise
-                except Exception as error:
-                    raise _Stop(f"Your optimizer raised {_describe(error)} when it stepped "
-                                f"{where}.") from None
-                expected = trajectory(right(*case), grads, where)
-                if np.allclose(got, expected, rtol=1e-9, atol=1e-15):
-                    continue
-                step = int(np.argmax(~np.all(np.isclose(got, expected, rtol=1e-9, atol=1e-15),
-                                             axis=1)))
-                hint = next((h for m, h in mistakes
-                             if np.allclose(trajectory(m(*case), grads, where), got,
-                                            rtol=1e-9, atol=1e-15)), "")
-                e, g = _pair(expected[step, 0], got[step, 0])
-                raise _Stop(f"Your optimizer leaves Keras's path at step {step} {where}: "
-                            f"expected x[0] = {e}, got {g}"
-                            + (f" — it matches {hint}." if hint else
-                               " — compare each argument with the table of this chapter."))
-    except _Stop as stop:
-        return stop.feedback
-    except _TimedOut:
-        return Feedback(False, _too_long("while stepping"))
-    except Exception as error:
-        return Feedback(False, f"Could not check your port: {_describe(error)}.")
+    def run():
+        _check_signature(fn, ["learning_rate", "rho", "momentum", "epsilon"])
+        for case, grads in zip(cases, streams, strict=True):
+            args = dict(zip(("learning_rate", "rho", "momentum", "epsilon"), case,
+                            strict=True))
+            where = f"for RMSprop({', '.join(f'{k}={v:g}' for k, v in args.items())})"
+            opt = _call(fn, args, where)
+            if opt is None:
+                raise _Stop(f"Your function returned None {where} — did you forget the "
+                            f"`return`?")
+            if not (callable(getattr(opt, "init", None))
+                    and callable(getattr(opt, "step", None))):
+                raise _Stop(f"Your function returned {_kind(opt)} {where}; it should return "
+                            f"an optimizer, such as `optim.rmsprop(...)`.")
+            try:
+                got = trajectory(opt, grads, where)
+            except (_Stop, _TimedOut):
+                raise
+            except Exception as error:
+                raise _Stop(f"Your optimizer raised {_describe(error)} when it stepped "
+                            f"{where}.") from None
+            expected = trajectory(right(*case), grads, where)
+            if np.allclose(got, expected, rtol=1e-9, atol=1e-15):
+                continue
+            step = int(np.argmax(~np.all(np.isclose(got, expected, rtol=1e-9, atol=1e-15),
+                                         axis=1)))
+            hint = next((h for m, h in mistakes
+                         if np.allclose(trajectory(m(*case), grads, where), got,
+                                        rtol=1e-9, atol=1e-15)), "")
+            e, g = _pair(expected[step, 0], got[step, 0])
+            raise _Stop(f"Your optimizer leaves Keras's path at step {step} {where}: "
+                        f"expected x[0] = {e}, got {g}"
+                        + (f" — it matches {hint}." if hint else
+                           " — compare each argument with the table of this chapter."))
+
+    failure, _ = _guarded(run, "port", when="while stepping")
+    if failure is not None:
+        return failure
     return Feedback(True, f"Correct: your optimizer takes Keras's RMSprop steps in all "
                           f"{len(cases)} configurations, 30 steps each.")
