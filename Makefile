@@ -118,7 +118,7 @@ book: $(BOOK_STAMP)
 TEST_JOBS ?= 2
 
 test: export REQUIRE_BROWSER = 1
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(AXE)  # axe-core before check-site and check-student run side by side (two npm installs into one prefix collide)
 	@$(NEED) chromium npm
 	@phase() { \
 	  local start=$$SECONDS; echo; echo "==> make $$1"; \
