@@ -177,6 +177,22 @@ def test_check_lab_solution_problems():
     assert "solution's text is visible" in opened[1]
 
 
+def test_check_lab_finds_an_unfolded_going_deeper_box():
+    notebook = {"cells": [
+        md(":::{admonition} Going deeper: why\n:class: dropdown deeper\n"
+           "A sentence of the box that is long enough to be looked for.\n:::"),
+        code("print('in the box')"),
+        md("Main text."),
+    ]}
+    assert check_lab.solution_problems(dom(3, c1={"inputShown": False}), notebook) == []
+    assert check_lab.solution_problems(dom(3), notebook) == [
+        "cell 1: going-deeper code cell with its input visible (not folded)"]
+    shown = check_lab.solution_problems(dom(3, c0={
+        "openDetails": 1, "visibleText": "A sentence of the box that is long enough to be "
+        "looked for."}, c1={"inputShown": False}), notebook)
+    assert len(shown) == 2 and "going-deeper box's text is visible" in shown[1]
+
+
 def test_the_bibliography_has_balanced_entries_and_unique_keys():
     """book/references.bib merges as a union (.gitattributes): two branches that each append an
     entry can lose one closing brace, and pybtex then reads two entries as one."""

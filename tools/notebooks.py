@@ -3,18 +3,26 @@
 Commands (NOTEBOOK defaults to notebooks/*.ipynb):
 
   fold      give every cell inside a solution (between a ```{solution-start}``` and its
-            ```{solution-end}```) the metadata that folds it in JupyterLab,
-            ``"jupyter": {"source_hidden": true, "outputs_hidden": true}``, so that a solution's
+            ```{solution-end}```) and every code cell of a "going deeper" box (the code
+            cells after a markdown cell that ends with an admonition of class ``deeper``;
+            see book/_ext/deeper.py) the metadata that folds it in JupyterLab,
+            ``"jupyter": {"source_hidden": true, "outputs_hidden": true}``, so that its
             code and what it prints stay hidden until the reader clicks, as on the site; and
             remove that metadata from every other cell. `make strip` runs it.
   cite      write every ``{cite:t}`key``` (``{cite:p}``, ``{cite}``) of a markdown cell in the
             form JupyterLab shows as text: ``<!--cite:t:key-->Kingma and Ba [2015]<!--/cite-->``
             (see book/_ext/labcite.py, which turns it back at build time), and rewrite the text
             of every such citation from book/references.bib. `make strip` runs it.
-  check     exit 1, with one line per problem, if a solution cell is not folded, a cell
-            outside a solution is, a solution is not a dropdown, a solution is left open at
-            the end of a notebook, or a citation is not in the JupyterLab form or has a stale
-            text. `make lint` runs it.
+  check     exit 1, with one line per problem, if a solution cell or a going-deeper box is
+            not folded, a cell outside both is, a solution or a box is not a dropdown, a box
+            does not end its cell or its title does not start with "Going deeper", a
+            solution is left open at the end of a notebook, a citation is not in the
+            JupyterLab form or has a stale text, or (with --max-words N) a chapter's main
+            text is longer than N words. `make lint` runs it.
+  words     each chapter's words: main text (the prose a reader meets without opening
+            anything: markdown outside exercises, solutions and going-deeper boxes, without
+            display math, code, directive options and markup), going-deeper boxes, and
+            exercises with their solutions.
   student SRC_DIR DEST_DIR [--keep-outputs]
             copy every notebook of SRC_DIR to DEST_DIR with every solution removed (the
             exercise and its checker cell stay); outputs are removed unless --keep-outputs.
@@ -53,6 +61,12 @@ END = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-end\}[^\n]*\n(?P=fence)[ \t
 # a solution in one markdown cell: ```{solution} label ... ``` (same fence)
 BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ \t]*(\n|$)",
                    re.MULTILINE | re.DOTALL)
+# a "going deeper" box: an admonition whose :class: includes deeper (book/_ext/deeper.py)
+ADMONITION = re.compile(r"^(?P<fence>`{3,}|:{3,})\{admonition\}(?P<title>[^\n]*)\n"
+                        r"(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)", re.MULTILINE)
+DEEPER_TITLE = "Going deeper"
+EXERCISE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{exercise\}[^\n]*\n.*?^(?P=fence)[ \t]*(\n|$)",
+                      re.MULTILINE | re.DOTALL)
 ROLE = re.compile(r"\{cite(?::(?P<role>[a-z]+))?\}`(?P<keys>[^`]+)`")
 BIB = ROOT / "book" / "references.bib"
 
@@ -142,7 +156,7 @@ def folded(cell) -> dict:
 
 def fold(notebook: dict) -> None:
     cells = notebook["cells"]
-    inside = set(solution_cells(cells))
+    inside = set(solution_cells(cells)) | set(deeper_cells(cells))
     for index, cell in enumerate(cells):
         meta = cell.setdefault("metadata", {})
         if index in inside:
@@ -175,6 +189,122 @@ def remove_solutions(notebook: dict) -> int:
         kept.append(cell)
     notebook["cells"] = kept
     return removed
+
+
+# --- going-deeper boxes ---------------------------------------------------------------------
+
+def _classes(options: str) -> list[str]:
+    found = re.search(r"^[ \t]*:class:[ \t]*(?P<classes>[^\n]*)$", options, re.MULTILINE)
+    return found["classes"].split() if found else []
+
+
+def deeper_boxes(body: str):
+    """The going-deeper admonitions of a markdown cell's text: (match, end of the box)."""
+    boxes = []
+    for match in ADMONITION.finditer(body):
+        if "deeper" not in _classes(match["options"]):
+            continue
+        close = re.compile(r"^" + re.escape(match["fence"]) + r"[ \t]*$", re.MULTILINE)
+        end = close.search(body, match.end())
+        boxes.append((match, end.end() if end else len(body)))
+    return boxes
+
+
+def deeper_regions(cells):
+    """(box cell, [its code cells], problems): each box cell and the code cells after it."""
+    regions, problems = [], []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        body = text(cell)
+        boxes = deeper_boxes(body)
+        for match, _end in boxes:
+            where = f"cell {index}: the going-deeper box {match['title'].strip()!r}"
+            if "dropdown" not in _classes(match["options"]):
+                problems.append(f"{where} has no 'dropdown' class (it would show open)")
+            if not match["title"].strip().startswith(DEEPER_TITLE):
+                problems.append(f"{where}: its title should start with {DEEPER_TITLE!r}")
+        if not boxes:
+            continue
+        if body[boxes[-1][1]:].strip():
+            problems.append(f"cell {index}: text after a going-deeper box in the same cell (on "
+                            "the site the box would not take the code cells below it): give the "
+                            "text a cell of its own, or put it in the box")
+            continue
+        code = []
+        for later in range(index + 1, len(cells)):
+            if cells[later]["cell_type"] != "code":
+                break
+            code.append(later)
+        regions.append((index, code))
+    return regions, problems
+
+
+def deeper_cells(cells) -> list[int]:
+    """Indices of the code cells inside a going-deeper box (they are folded in JupyterLab)."""
+    return [i for _, code in deeper_regions(cells)[0] for i in code]
+
+
+def _strip_blocks(body: str, spans) -> str:
+    for start, end in sorted(spans, reverse=True):
+        body = body[:start] + " " + body[end:]
+    return body
+
+
+def _without_code_and_fences(body: str) -> str:
+    """The text with code blocks removed and directive fence lines blanked (their content,
+    the text of an exercise or an admonition, stays)."""
+    kept, stack = [], []  # stack of (fence, kind)
+    for line in body.split("\n"):
+        fence = re.match(r"^[ \t]*(`{3,}|~{3,}|:{3,})(.*)$", line)
+        if stack and stack[-1][1] == "code":
+            if fence and fence[1] == stack[-1][0] and not fence[2].strip():
+                stack.pop()
+            continue
+        if fence is None:
+            kept.append(line)
+        elif fence[2].startswith("{"):
+            stack.append((fence[1], "directive"))
+            name, _, title = fence[2][1:].partition("}")
+            if not name.startswith("solution"):  # a solution's argument is a label
+                kept.append(title)  # the title of an exercise or an admonition
+        elif not fence[2].strip() and stack and stack[-1][0] == fence[1]:
+            stack.pop()
+        elif fence[1][0] != ":":
+            stack.append((fence[1], "code"))
+    return "\n".join(kept)
+
+
+def prose_words(body: str) -> int:
+    """Words of prose in markdown: no display math, code, HTML comments, directive lines."""
+    body = _without_code_and_fences(body)
+    body = re.sub(r"\$\$.*?\$\$", " ", body, flags=re.DOTALL)
+    body = re.sub(r"\\begin\{(equation|align|aligned|gather)\*?\}.*?\\end\{\1\*?\}", " ", body,
+                  flags=re.DOTALL)
+    body = re.sub(r"<!--.*?-->", " ", body, flags=re.DOTALL)
+    body = re.sub(r"^[ \t]*:[\w-]+:.*$", " ", body, flags=re.MULTILINE)  # directive options
+    body = re.sub(r"^\([\w-]+\)=[ \t]*$", " ", body, flags=re.MULTILINE)  # (label)=
+    return sum(1 for token in body.split() if re.search(r"\w", token))
+
+
+def word_counts(notebook: dict) -> dict[str, int]:
+    """Words of a chapter: ``main`` text, ``deeper`` boxes, ``exercises`` and solutions."""
+    cells = notebook["cells"]
+    spans = solution_spans(cells)[0]
+    counts = {"main": 0, "deeper": 0, "exercises": 0}
+    for cell, mine in zip(cells, spans, strict=True):
+        if cell["cell_type"] != "markdown":
+            continue
+        body = text(cell)
+        counts["exercises"] += sum(prose_words(body[a:b]) for a, b in mine)
+        body = _strip_blocks(body, mine)
+        exercises = [(m.start(), m.end()) for m in EXERCISE.finditer(body)]
+        counts["exercises"] += sum(prose_words(body[a:b]) for a, b in exercises)
+        body = _strip_blocks(body, exercises)
+        boxes = [(m.start(), end) for m, end in deeper_boxes(body)]
+        counts["deeper"] += sum(prose_words(body[a:b]) for a, b in boxes)
+        counts["main"] += prose_words(_strip_blocks(body, boxes))
+    return counts
 
 
 # --- citations ------------------------------------------------------------------------------
@@ -238,10 +368,17 @@ def cite(notebook: dict, entries) -> None:
 
 # --- check ----------------------------------------------------------------------------------
 
-def check(notebook: dict, entries) -> list[str]:
+def check(notebook: dict, entries, max_words: int | None = None) -> list[str]:
     cells = notebook["cells"]
     problems = solution_spans(cells)[1]
+    regions, deeper_problems = deeper_regions(cells)
+    problems += deeper_problems
     inside = set(solution_cells(cells))
+    deeper = {i for _, code in regions for i in code}
+    if max_words is not None and (main := word_counts(notebook)["main"]) > max_words:
+        problems.append(f"the main text is {main} words, more than {max_words} (tools/notebooks.py "
+                        "words counts them): fold what verifies or digresses into going-deeper "
+                        "boxes, or cut")
     for index, cell in enumerate(cells):
         end = END.search(text(cell)) if cell["cell_type"] == "markdown" else None
         start = START.search(text(cell)) if cell["cell_type"] == "markdown" else None
@@ -256,9 +393,12 @@ def check(notebook: dict, entries) -> list[str]:
         if index in inside and any(jupyter.get(k) is not v for k, v in folded(cell).items()):
             problems.append(f"cell {index}: a solution cell that JupyterLab shows unfolded "
                             "(run 'make strip')")
-        if index not in inside and any(jupyter.get(k) for k in FOLDED):
+        if index in deeper and any(jupyter.get(k) is not v for k, v in FOLDED.items()):
+            problems.append(f"cell {index}: a code cell of a going-deeper box that JupyterLab "
+                            "shows unfolded (run 'make strip')")
+        if index not in inside | deeper and any(jupyter.get(k) for k in FOLDED):
             problems.append(f"cell {index}: hidden in JupyterLab but not part of a solution "
-                            "(run 'make strip')")
+                            "or a going-deeper box (run 'make strip')")
         if cell["cell_type"] != "markdown":
             continue
         body = text(cell)
@@ -356,8 +496,9 @@ def _notebooks(paths):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("fold", "cite", "check"):
+    for name in ("fold", "cite", "check", "words"):
         sub.add_parser(name).add_argument("notebooks", nargs="*")
+    sub.choices["check"].add_argument("--max-words", type=int, default=None)
     student = sub.add_parser("student")
     student.add_argument("src", type=Path)
     student.add_argument("dest", type=Path)
@@ -388,6 +529,14 @@ def main(argv=None) -> int:
             print(f"student: {path.name}: {n} solution(s) removed")
         return 0
 
+    if args.command == "words":
+        print(f"{'chapter':32s} {'main':>6s} {'deeper':>7s} {'exercises':>10s}")
+        for path in _notebooks(args.notebooks):
+            counts = word_counts(load(path))
+            print(f"{path.stem:32s} {counts['main']:6d} {counts['deeper']:7d} "
+                  f"{counts['exercises']:10d}")
+        return 0
+
     status = 0
     entries = _bibliography() if args.command in ("cite", "check") else None
     for path in _notebooks(args.notebooks):
@@ -406,7 +555,7 @@ def main(argv=None) -> int:
             n = pdf_fallbacks(notebook)
             print(f"pdf-fallbacks: {path.name}: {n} animation(s) given a PNG")
         elif args.command == "check":
-            for problem in check(notebook, entries):
+            for problem in check(notebook, entries, args.max_words):
                 print(f"{path}: {problem}")
                 status = 1
             continue

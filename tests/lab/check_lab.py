@@ -40,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from notebooks import ROLE, solution_cells, solution_spans, text  # noqa: E402
+from notebooks import ROLE, deeper_boxes, deeper_cells, solution_cells, solution_spans, text  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -270,8 +270,9 @@ def raw_myst(markdown: str) -> list[str]:
 
 
 def solution_problems(cells_dom, notebook) -> list[str]:
-    """A solution's cells keep their input folded (JupyterLab shows a one-line placeholder);
-    no dropdown is open and no sentence of a solution's markdown is visible.
+    """A solution's cells, and a going-deeper box's code cells, keep their input folded
+    (JupyterLab shows a one-line placeholder); no dropdown is open and no sentence of a
+    solution's or a box's markdown is visible.
 
     (A solution cell's outputs are not checked: JupyterLab shows the outputs of a cell it
     runs even when the notebook says ``outputs_hidden``.)
@@ -281,6 +282,10 @@ def solution_problems(cells_dom, notebook) -> list[str]:
     for index in solution_cells(cells):
         if cells_dom[index]["inputShown"]:
             problems.append(f"cell {index}: solution cell with its input visible (not folded)")
+    for index in deeper_cells(cells):
+        if cells_dom[index]["inputShown"]:
+            problems.append(f"cell {index}: going-deeper code cell with its input visible "
+                            "(not folded)")
     spans, _ = solution_spans(cells)
     for index, (cell, mine) in enumerate(zip(cells, spans, strict=True)):
         if cell["cell_type"] != "markdown":
@@ -288,13 +293,15 @@ def solution_problems(cells_dom, notebook) -> list[str]:
         if cells_dom[index]["openDetails"]:
             problems.append(f"cell {index}: a dropdown is open before any click")
         visible = " ".join(cells_dom[index]["visibleText"].split())
-        for start, end in mine:
+        boxes = [(m.start(), end) for m, end in deeper_boxes(text(cell))]
+        for start, end in mine + boxes:
+            what = "solution" if (start, end) in mine else "going-deeper box"
             body = re.sub(r"^(`{3,}|:{3,}).*$|^:[\w-]+:.*$", "", text(cell)[start:end],
                           flags=re.MULTILINE)
             runs = [r for line in body.splitlines()
-                    for r in re.findall(r"[A-Za-z][A-Za-z ,;']{30,}", line)]
+                    for r in re.findall(r"[A-Za-z][A-Za-z ,;]{30,}", line)]
             if runs and runs[0].strip() in visible:
-                problems.append(f"cell {index}: the solution's text is visible: {runs[0][:40]!r}")
+                problems.append(f"cell {index}: the {what}'s text is visible: {runs[0][:40]!r}")
     return problems
 
 
