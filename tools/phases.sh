@@ -1,0 +1,54 @@
+# Sourced by `make test` and `make check-all` (bash): make targets run as timed phases.
+#
+#   phase TARGET        make TARGET; prints its wall time and its CPU time (user + sys of
+#                       everything it ran and waited for: kernels, Chromium, TeX), which the
+#                       other programs on a shared machine disturb less than the wall time
+#   lanes "A B" "C D"   two lanes side by side, one per core: A then B, and C then D; a lane
+#                       stops at its first failure. Each lane's output is printed when both
+#                       end, then the lanes' wall times
+#   fail NAME           print that NAME failed, exit 1
+#
+# MAKE_CMD is the make to run (the Makefile passes "$(MAKE) --no-print-directory").
+
+MAKE_CMD=${MAKE_CMD:-make --no-print-directory}
+
+phase() {
+  local target=$1 times rc=0 wall user sys
+  times=$(mktemp)
+  echo; echo "==> make $target"
+  # bash's time keyword: real, user and sys of the command and its waited-for children
+  { TIMEFORMAT="%R %U %S"; time $MAKE_CMD "$target" 2>&4; } 4>&2 2>"$times" || rc=$?
+  read -r wall user sys < <(tail -n 1 "$times")
+  rm -f "$times"
+  local cpu
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", u + s }')
+  wall=$(awk -v w="$wall" 'BEGIN { printf "%.0f", w }')
+  if [ "$rc" -eq 0 ]; then
+    echo "==> make $target: passed in $wall s (CPU $cpu s)"
+  else
+    echo "==> make $target: FAILED after $wall s (CPU $cpu s)"
+  fi
+  return "$rc"
+}
+
+lanes() {
+  local logs start=$SECONDS
+  logs=$(mktemp -d)
+  echo; echo "==> side by side: [$1] and [$2] (each lane's output follows when both end)"
+  ( s=$SECONDS; for t in $1; do phase "$t" || exit 1; done; echo "$(( SECONDS - s ))" > "$logs/t1" ) \
+    > "$logs/1" 2>&1 & local p1=$!
+  ( s=$SECONDS; for t in $2; do phase "$t" || exit 1; done; echo "$(( SECONDS - s ))" > "$logs/t2" ) \
+    > "$logs/2" 2>&1 & local p2=$!
+  local rc1=0 rc2=0
+  wait "$p1" || rc1=$?
+  wait "$p2" || rc2=$?
+  cat "$logs/1" "$logs/2"
+  echo
+  echo "==> lane [$1]: $( [ $rc1 -eq 0 ] && echo "passed in $(cat "$logs/t1") s" || echo FAILED )," \
+       "lane [$2]: $( [ $rc2 -eq 0 ] && echo "passed in $(cat "$logs/t2") s" || echo FAILED );" \
+       "both in $(( SECONDS - start )) s"
+  rm -rf "$logs"
+  [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
+}
+
+fail() { echo; echo "==> make $1: FAILED"; exit 1; }
