@@ -1,8 +1,9 @@
 # Sourced by `make test` and `make check-all` (bash): make targets run as timed phases.
 #
 #   phase TARGET        make TARGET; prints its wall time and its CPU time (user + sys of
-#                       everything it ran and waited for: kernels, Chromium, TeX), which the
-#                       other programs on a shared machine disturb less than the wall time
+#                       every process it started: kernels, Chromium, TeX; tools/cputime.py),
+#                       which other programs on a shared machine disturb less than the wall
+#                       time
 #   lanes "A B" "C D"   two lanes side by side, one per core: A then B, and C then D; a lane
 #                       stops at its first failure. Each lane's output is printed when both
 #                       end, then the lanes' wall times
@@ -16,9 +17,10 @@ phase() {
   local target=$1 times rc=0 wall user sys
   times=$(mktemp)
   echo; echo "==> make $target"
-  # bash's time keyword: real, user and sys of the command and its waited-for children
-  { TIMEFORMAT="%R %U %S"; time $MAKE_CMD "$target" 2>&4; } 4>&2 2>"$times" || rc=$?
-  read -r wall user sys < <(tail -n 1 "$times")
+  # tools/cputime.py: wall, user and sys of make and of every process it started (Chromium's
+  # helpers included, which bash's time would miss)
+  python3 tools/cputime.py "$times" $MAKE_CMD "$target" || rc=$?
+  read -r wall user sys < "$times"
   rm -f "$times"
   local cpu
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", u + s }')
