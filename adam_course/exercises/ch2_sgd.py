@@ -93,7 +93,7 @@ def check_mean_square_limit(fn) -> Feedback:
         (mistake(fpc="none"), "the variance of h_B for batches drawn with replacement: without "
          "replacement it is smaller by the finite-population factor (n - B)/(n - 1)"),
         (mistake(fpc="floor"), "a finite-population factor computed with integer division, "
-         "`(n - B) // (n - 1)`, which is 0 for every B < n: write `(n - B) / (n - 1)`"),
+         "`(n - B) // (n - 1)`, which is 0 whenever 1 < B < n: write `(n - B) / (n - 1)`"),
         (mistake(spread="x"), "the variance of x: the batch curvature h_B is a mean of x_i^2, "
          "so use the variance of `x**2`"),
         (mistake(ddof=1), "the sample variance (ddof=1): the finite-population formula uses the "
