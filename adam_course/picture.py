@@ -16,6 +16,7 @@ the value (:func:`readout`), :func:`connect` wires controls to an explorer's ``u
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -73,6 +74,12 @@ class Picture:
         self.figure.canvas.draw()
         self.figure.set_layout_engine("none")  # the background is final
         self.background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+
+    def background_image(self):
+        """The kept background alone (no live artist), as a PIL image."""
+        canvas = self.figure.canvas
+        canvas.restore_region(self.background)
+        return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).copy()
 
     def image(self):
         """The picture as a PIL image: the kept background with the live artists on it."""
@@ -181,7 +188,11 @@ class Animation:
             checks.fail("labels", checks.described(f"{len(self.labels)} labels"),
                         f"one per frame ({len(self.images)})")
         self.alt, self.name, self.fps = str(alt), str(name), checks.number(fps, "fps", lo=0.1)
-        self.frames = [png(image, small=True) for image in self.images]
+
+    @functools.cached_property
+    def frames(self):
+        """Each frame as PNG bytes (made when first asked for)."""
+        return [png(image, small=True) for image in self.images]
 
     @property
     def html(self):
