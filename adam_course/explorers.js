@@ -613,20 +613,21 @@
     new ResizeObserver(() => { ex.resize(); draw(null); }).observe(ex.canvas.parentNode);
     ex.resize();
     if (!fromHash(true)) draw(null);
-    // a sweep through the author's values of one knob (the animation of the printed book)
+    // the Play button: the settings the chapter sweeps through (the printed book's frames)
     const tour = ex.spec.tour;
     if (tour) {
-      const k = ex.knobs[tour.key];
-      const button = el("button", { type: "button", text: `▶ Play: ${k.label.textContent} through ${tour.values.map(readout).join(", ")}` }, ex.row);
+      const button = el("button", { type: "button", text: "▶ Play: " + tour.text }, ex.row);
       let timer = null, i = 0;
-      const stop = () => { clearInterval(timer); timer = null; button.textContent = button.textContent.replace("❚❚ Pause", "▶ Play"); };
+      const stop = () => { clearInterval(timer); timer = null; button.textContent = "▶ Play: " + tour.text; };
       button.addEventListener("click", () => {
         if (timer) { stop(); return; }
-        button.textContent = button.textContent.replace("▶ Play", "❚❚ Pause");
+        button.textContent = "❚❚ Pause: " + tour.text;
         i = 0;
         const next = () => {
-          k.set(tour.values[i]); draw(tour.key); writeHash(ex);
-          if (++i >= tour.values.length) stop();
+          const setting = tour.settings[i];
+          for (const [key, v] of Object.entries(setting)) ex.knobs[key].set(v);
+          draw(Object.keys(setting)[0]); writeHash(ex);
+          if (++i >= tour.settings.length) stop();
         };
         next();
         timer = setInterval(next, 1000 / (tour.fps || 2));

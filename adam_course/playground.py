@@ -311,7 +311,7 @@ def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None,
     animation = picture.animate(drawing, frames, labels, alt, name=knob, fps=fps)
     first = {**base, param: float(values[0])}
     spec = web_spec(landscape, optimizer, steps, first, x0,
-                    web.tour(param, values, fps), f"explorer-{optimizer}-{param}")
+                    web.sweep(param, knob, values, fps), f"explorer-{optimizer}-{param}")
     return web.LiveExplorer(animation.images, animation.labels, alt, knob, spec, fps=fps)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import json
 from pathlib import Path
 
 import numpy as np
@@ -205,5 +204,14 @@ class LiveExplorer(picture.Animation):
                 "image/png": base64.b64encode(self.sheet()).decode("ascii")}
 
 
-def tour(key, values, fps):
-    return {"key": key, "values": [float(v) for v in values], "fps": fps}
+def tour(text, settings, fps):
+    """The Play button: ``settings`` (dicts of knob values) one after the other, ``fps`` a
+    second; ``text`` says what it plays ("β1 through 0, 0.5, 0.9")."""
+    return {"text": text, "settings": [{k: float(v) for k, v in s.items()} for s in settings],
+            "fps": fps}
+
+
+def sweep(key, label, values, fps):
+    """The Play button of a sweep of one knob through ``values``."""
+    return tour(f"{label} through {', '.join(picture.readout(v) for v in values)}",
+                [{key: v} for v in values], fps)
