@@ -594,8 +594,8 @@
       const t0 = performance.now();
       redraw(moved);
       ex.redraws += 1;
-      ex.lastDraw = performance.now() - t0;
-      ex.root.dataset.redraws = ex.redraws;
+      ex.drawnAt = performance.now();
+      ex.lastDraw = ex.drawnAt - t0;
     };
     for (const k of Object.values(ex.knobs)) {
       const on = () => { k.show(); draw(k.key); writeHash(ex); };
@@ -744,11 +744,11 @@
       start = [round(x, ls.spec.window[0]), round(y, ls.spec.window[1])];
       draw("start"); writeHash(ex);
     });
-    coords.forEach((input) => input.addEventListener("change", () => {
-      const p = coords.map((c) => Number(c.value));
-      if (p.every((v) => c_ok(v))) { start = p; draw("start"); writeHash(ex); }
+    const inRange = (v) => isFinite(v) && Math.abs(v) < 1e3;
+    coords.forEach((input) => input.addEventListener("input", () => {
+      const p = coords.map((c) => (c.value === "" ? NaN : Number(c.value)));
+      if (p.every(inRange)) { start = p; draw("start"); writeHash(ex); }
     }));
-    const c_ok = (v) => isFinite(v) && Math.abs(v) < 1e3;
     reset.addEventListener("click", () => { start = null; draw("start"); writeHash(ex); });
     return ex;
   }
@@ -823,13 +823,15 @@
         ctx.save();
         ctx.font = `${9 * pt}px "DejaVu Sans", Verdana, sans-serif`;
         ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillStyle = "#000";
-        for (const v of ticks(limits[panel][0], limits[panel][1], 8)) {
+        const marks = ticks(limits[panel][0], limits[panel][1], 8);
+        const decimals = Math.max(...marks.map((v) => (readout(v).split(".")[1] || "").length));
+        for (const v of marks) {
           const y = m.y(v);
           ctx.strokeStyle = spec.grid.color; ctx.lineWidth = spec.grid.width * pt;
           ctx.beginPath(); ctx.moveTo(ax.left, y); ctx.lineTo(ax.left + ax.width, y); ctx.stroke();
           ctx.strokeStyle = "#000"; ctx.lineWidth = 0.8 * pt;
           ctx.beginPath(); ctx.moveTo(ax.left - 3.5 * pt, y); ctx.lineTo(ax.left, y); ctx.stroke();
-          ctx.fillText(readout(v).replace("-", "−"), ax.left - 5 * pt, y);
+          ctx.fillText(v.toFixed(decimals).replace("-", "−"), ax.left - 5 * pt, y);
         }
         ctx.restore();
         ctx.save();

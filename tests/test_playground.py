@@ -269,7 +269,8 @@ def test_static_explorer_default_is_small_and_has_a_generated_alt_text():
     assert len(animation.frames) == 9 and len(set(animation.frames)) == 9
     assert animation.alt.startswith("Animation: RMSProp on the saddle landscape, one frame per "
                                     "value of lr from 0.01 to 0.3")
-    assert len(animation.html) < 200_000  # bytes: the published page stays light
+    # bytes: the four landscapes' backgrounds and the script (the site keeps them in files)
+    assert len(animation.html) < 400_000
 
 
 def test_static_explorer_knobs_and_their_names():
