@@ -24,36 +24,40 @@
 
   // numpy's pow (glibc's) is correctly rounded where V8's Math.pow is not (1 in 10 cubes differ
   // in the last bit). Integer powers are computed here in double-double and rounded once.
+  // (No arrays: a move computes thousands of these, and garbage collection would show.)
   const SPLIT = 134217729; // 2^27 + 1
-  function twoProd(a, b) {
+  let lo = 0; // the low part of the last twoProd / ddMul
+  function twoProd(a, b) { // a * b = return value + lo, exactly (Dekker)
     const p = a * b;
     let c = SPLIT * a;
     const ah = c - (c - a), al = a - ah;
     c = SPLIT * b;
     const bh = c - (c - b), bl = b - bh;
-    return [p, ah * bh - p + ah * bl + al * bh + al * bl];
+    lo = ah * bh - p + ah * bl + al * bh + al * bl;
+    return p;
   }
   function ddMul(h1, l1, h2, l2) {
-    const [p, e] = twoProd(h1, h2);
-    const t = e + (h1 * l2 + l1 * h2);
+    const p = twoProd(h1, h2);
+    const t = lo + (h1 * l2 + l1 * h2);
     const s = p + t;
-    return [s, t - (s - p)];
+    lo = t - (s - p);
+    return s;
   }
   function ipow(x, n) { // x ** n for an integer n >= 0, as C's pow
     if (!isFinite(x) || Math.abs(x) > 1e150 || Math.abs(x) < 1e-150) return Math.pow(x, n);
     let rh = 1, rl = 0, bh = x, bl = 0;
     while (n > 0) {
-      if (n & 1) [rh, rl] = ddMul(rh, rl, bh, bl);
+      if (n & 1) { rh = ddMul(rh, rl, bh, bl); rl = lo; }
       n = Math.floor(n / 2);
-      if (n) [bh, bl] = ddMul(bh, bl, bh, bl);
+      if (n) { bh = ddMul(bh, bl, bh, bl); bl = lo; }
     }
     return rh + rl;
   }
   function cube(x) {
     if (!isFinite(x) || Math.abs(x) > 1e100) return x * x * x;
-    const [h, l] = twoProd(x, x);
-    const [p, e] = twoProd(h, x);
-    return p + (e + l * x);
+    const h = twoProd(x, x), l = lo;
+    const p = twoProd(h, x);
+    return p + (lo + l * x);
   }
 
   function decode(base64) { // little-endian float64, as numpy's tobytes()
@@ -84,22 +88,17 @@
       };
     }
     if (k === "beale") {
-      const C = [1.5, 2.25, 2.625];
+      const c1 = 1.5, c2 = 2.25, c3 = 2.625;
       return {
         grad: (p, g) => {
-          const x = p[0], y = p[1], pw = [y, y * y, cube(y)], pm = [1, y, y * y];
-          let dx = 0, dy = 0;
-          for (let i = 0; i < 3; i++) {
-            const r = C[i] - x + x * pw[i];
-            dx = i ? dx + 2 * r * (pw[i] - 1) : 2 * r * (pw[i] - 1);
-            const term = 2 * r * x * (i + 1) * pm[i];
-            dy = i ? dy + term : term;
-          }
-          g[0] = dx; g[1] = dy;
+          const x = p[0], y = p[1], y2 = y * y, y3 = cube(y);
+          const r1 = c1 - x + x * y, r2 = c2 - x + x * y2, r3 = c3 - x + x * y3;
+          g[0] = 2 * r1 * (y - 1) + 2 * r2 * (y2 - 1) + 2 * r3 * (y3 - 1);
+          g[1] = 2 * r1 * x * 1 * 1 + 2 * r2 * x * 2 * y + 2 * r3 * x * 3 * y2;
         },
         f: (p) => {
           let s = 0;
-          for (let i = 0; i < 3; i++) { const r = C[i] - p[0] + p[0] * p[1] ** (i + 1); s += r * r; }
+          for (let i = 0; i < 3; i++) { const r = [c1, c2, c3][i] - p[0] + p[0] * p[1] ** (i + 1); s += r * r; }
           return s;
         },
       };
@@ -572,7 +571,11 @@
   }
 
   // The hash: #ID?key=value&key=value (all the knobs of the explorer last moved).
-  function writeHash(ex) {
+  function writeHash(ex) { // once the reader pauses: history.replaceState costs milliseconds
+    clearTimeout(ex.hashTimer);
+    ex.hashTimer = setTimeout(() => writeHashNow(ex), 250);
+  }
+  function writeHashNow(ex) {
     const query = Object.entries(ex.state()).map(([k, v]) => `${k}=${encodeURIComponent(typeof v === "number" ? readout(v) : v)}`).join("&");
     history.replaceState(history.state, "", `#${ex.uid}?${query}`);
   }

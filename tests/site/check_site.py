@@ -601,7 +601,10 @@ class SiteChecker:
             box = page.locator(".adam-explorer").nth(index).locator("canvas").bounding_box()
             before, after, _ = self.move(index, lambda: page.mouse.click(
                 box["x"] + 0.3 * box["width"], box["y"] + 0.4 * box["height"]), "a click")
-            if after and "start=" not in after["hash"]:
+            try:  # the hash is written once the reader pauses
+                page.wait_for_function("() => decodeURIComponent(location.hash)"
+                                       ".includes('start=')", timeout=3000)
+            except Exception:
                 self.problems.append(f"explorer {ident}: the click's start is not in the hash")
             lr = page.locator(f"#{ident}-lr")
             lr.focus()
@@ -613,6 +616,7 @@ class SiteChecker:
             self.timings.setdefault(kind, []).extend(times)
         if index == 0 and not self.hash_checked:  # a link to the setting brings it back
             self.hash_checked = True
+            page.wait_for_timeout(400)  # the hash is written 250 ms after the last move
             state = self.explorer_state(index)
             page.goto(self.base + rel + "#" + state["hash"].lstrip("#"), wait_until="load")
             page.wait_for_function("() => document.querySelectorAll('.adam-explorer')[0]"
@@ -670,6 +674,39 @@ class SiteChecker:
             elif fragment and rel in self.ids and unquote(fragment) not in self.ids[rel]:
                 problems.append(f"{page}: link to missing anchor {rel}#{fragment}")
         return sorted(set(problems))
+
+
+def explorer_timings(root: Path, moves: int = 1) -> list[tuple[str, str, int, float, float]]:
+    """Each live explorer of the site at ``root``: (page, explorer, knob moves, median and
+    max ms from the key press to the redrawn figure), every knob moved ``moves`` times
+    (`make bench` prints them; the site check asserts the median per kind)."""
+    from playwright.sync_api import sync_playwright
+
+    server = serve(root)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    rows = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            checker = SiteChecker(root, base, browser)
+            checker.hash_checked = checker.numbers_checked = True
+            for rel in site_pages(root):
+                if 'class="adam-explorer"' not in (root / rel).read_text("utf-8", "replace"):
+                    continue
+                checker.page.goto(base + rel, wait_until="load")
+                count = checker.page.locator(".adam-explorer").count()
+                for index in range(count):
+                    checker.timings = {}
+                    for _ in range(moves):
+                        checker.move_knobs(rel, index)
+                    times = [t for ts in checker.timings.values() for t in ts]
+                    ident = checker.page.locator(".adam-explorer").nth(index).get_attribute("id")
+                    rows.append((rel, ident, len(times), statistics.median(times), max(times)))
+            browser.close()
+    finally:
+        server.shutdown()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
