@@ -518,7 +518,7 @@
 .adam-explorer .ae-knob input[type=range]{flex:1 1 6em;min-width:5em}
 .adam-explorer .ae-knob input[type=number]{width:6em}
 .adam-explorer .ae-knob output{min-width:3.5em;font-variant-numeric:tabular-nums}
-.adam-explorer .ae-off{opacity:.55}
+.adam-explorer .ae-off input{opacity:.45}
 .adam-explorer .ae-title{font-weight:bold;margin:.3em 0 .2em}
 .adam-explorer .ae-figure{position:relative;max-width:100%}
 .adam-explorer .ae-figure img,.adam-explorer .ae-figure canvas{position:absolute;left:0;top:0;width:100%;height:100%}
@@ -781,13 +781,15 @@
       const mt = mapper(timeAx), mc = mapper(curveAx);
       ctx.save();
       mt.clip(ctx);
+      // one path, the runs separated by gaps, as HumpPicture's one Line2D (alpha does not
+      // add up where runs cross)
       const st = Object.assign({}, spec.paths, { color: color });
-      const ts = new Array(s.steps + 1), col = new Array(s.steps + 1);
-      for (let t = 0; t <= s.steps; t++) ts[t] = mt.x(t);
+      const n = s.steps + 2, px = new Float64Array(R * n), py = new Float64Array(R * n);
       for (let r = 0; r < R; r++) {
-        for (let t = 0; t <= s.steps; t++) col[t] = mt.y(xs[t * R + r]);
-        strokeLine(ctx, ts, col, st, pt);
+        for (let t = 0; t <= s.steps; t++) { px[r * n + t] = mt.x(t); py[r * n + t] = mt.y(xs[t * R + r]); }
+        px[r * n + n - 1] = NaN;
       }
+      strokeLine(ctx, px, py, st, pt);
       ctx.restore();
       ctx.save();
       mc.clip(ctx);
