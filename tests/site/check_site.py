@@ -542,11 +542,12 @@ class SiteChecker:
             if loaded:
                 self.problems.append(f"{EXPLORER_SCRIPT} loaded on a page without an explorer")
             return []
-        if not loaded:
-            self.problems.append(f"{count} explorer(s) but {EXPLORER_SCRIPT} not loaded")
         inline = page.locator("script[data-adam-explorers]").count()
         if inline:
             self.problems.append(f"{inline} copies of explorers.js inside the page")
+        if not loaded:
+            self.problems.append(f"{count} explorer(s) but {EXPLORER_SCRIPT} not loaded")
+            return []
         notes = []
         if not self.numbers_checked:
             self.numbers_checked = True
@@ -685,7 +686,8 @@ class SiteChecker:
             path = self.root / rel
             if not path.exists():
                 problems.append(f"{page}: link to missing file {rel}")
-            elif fragment and rel in self.ids and unquote(fragment) not in self.ids[rel]:
+            elif fragment and rel in self.ids and unquote(fragment).split("?")[0] not in (
+                    self.ids[rel]):  # (#explorer-id?lr=0.1: a setting of a live explorer)
                 problems.append(f"{page}: link to missing anchor {rel}#{fragment}")
         return sorted(set(problems))
 
