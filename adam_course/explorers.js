@@ -535,6 +535,9 @@
       el("style", { id: "adam-explorer-style", text: STYLE }, document.head);
     }
     const uid = root.id || `adam-explorer-${++counter}`;
+    // keys belong to the controls: JupyterLab would take the arrows for its own shortcuts
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
+    root.addEventListener("keydown", (event) => event.stopPropagation());
     const box = el("div", { class: "ae-knobs", role: "group", "aria-label": spec.name + " settings" });
     const knobs = {};
     for (const k of spec.knobs) knobs[k.key] = knob(box, k, uid);

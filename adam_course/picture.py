@@ -30,7 +30,8 @@ from PIL import Image
 
 from adam_course import checks, optim
 
-__all__ = ["MAX_FRAMES", "Picture", "Animation", "animate", "check_frames", "readout", "slider",
+__all__ = ["MAX_FRAMES", "Picture", "Animation", "animate", "check_frames", "script_json",
+           "readout", "slider",
            "control_grid", "set_value", "connect", "check_settings", "run"]
 
 MAX_FRAMES = 30
@@ -167,7 +168,7 @@ _PLAYER = """<div class="adam-course-animation" data-animation="{key}">
 </div>"""
 
 
-def _script_json(values):
+def script_json(values):
     """JSON that is safe inside a <script> element."""
     return json.dumps(values).replace("</", "<\\/")
 
@@ -204,7 +205,7 @@ class Animation:
         return _PLAYER.format(key=key, first=urls[0], alt=html.escape(self.alt),
                               name=html.escape(self.name), last=len(urls) - 1,
                               count=len(urls), label=html.escape(self.labels[0]),
-                              frames=_script_json(urls), labels=_script_json(self.labels),
+                              frames=script_json(urls), labels=script_json(self.labels),
                               fps=f"{self.fps:g}")
 
     def sheet(self, most=6):

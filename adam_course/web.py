@@ -194,7 +194,7 @@ class LiveExplorer(picture.Animation):
         spec = {**self.spec, "alt": self.alt}
         code = (f"<script data-adam-explorers>\n{script()}\n</script>\n" if inline_script
                 else "")
-        return _HTML.format(id=html.escape(spec["id"]), spec=picture._script_json(spec),
+        return _HTML.format(id=html.escape(spec["id"]), spec=picture.script_json(spec),
                             sheet=base64.b64encode(self.sheet()).decode("ascii"),
                             alt=html.escape(self.alt), script=code)
 
