@@ -864,6 +864,11 @@
       const data = root.querySelector("script[type='application/json']");
       if (!data) continue;
       root.setAttribute("data-mounted", "");
+      if (root.id && document.querySelectorAll(`[id="${root.id}"]`).length > 1) { // same knob twice
+        let n = 2;
+        while (document.getElementById(`${root.id}-${n}`)) n++;
+        root.id = `${root.id}-${n}`;
+      }
       try {
         const spec = JSON.parse(data.textContent);
         root.explorer = KINDS[spec.kind](root, spec);
