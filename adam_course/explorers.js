@@ -615,6 +615,7 @@
       if (scroll) ex.root.scrollIntoView();
       return true;
     };
+    ex.draw = draw;
     window.addEventListener("hashchange", () => fromHash(true));
     new ResizeObserver(() => { ex.resize(); draw(null); }).observe(ex.canvas.parentNode);
     ex.resize();
@@ -680,7 +681,7 @@
       }
       previous = ex.settings();
     };
-    const draw = wire(ex, (moved) => {
+    wire(ex, (moved) => {
       const s = ex.settings(), entry = spec.optimizers[s.optimizer];
       if ((moved === "landscape" || moved === "optimizer")) {
         const family = spec.family[s.optimizer] || "adaptive";
@@ -701,11 +702,12 @@
       let path;
       try {
         path = trajectory(ls.spec, entry, s, s.steps, Float64Array.from(x0), spec.threshold);
-      } catch (error) { // Nesterov with momentum 0: say why, put the knob back
-        ex.status.textContent = error.message;
-        const key = moved || "beta1";
+      } catch (error) { // Nesterov with momentum 0: put the knob back, and say why
+        const key = moved && moved in k ? moved : "beta1";
         k[key].set(previous[key]);
-        return draw(null);
+        ex.draw(null);
+        ex.status.textContent = `${error.message}: ${key} is back at ${previous[key]}.`;
+        return;
       }
       previous = ex.settings();
       ex.path = path;
@@ -748,14 +750,14 @@
       const [x, y] = m.invert((event.clientX - rect.left) / scale, (event.clientY - rect.top) / scale);
       const round = (v, [lo, hi]) => { const step = Math.pow(10, Math.floor(Math.log10((hi - lo) / 100))); return Number((Math.round(v / step) * step).toPrecision(10)); };
       start = [round(x, ls.spec.window[0]), round(y, ls.spec.window[1])];
-      draw("start"); writeHash(ex);
+      ex.draw("start"); writeHash(ex);
     });
     const inRange = (v) => isFinite(v) && Math.abs(v) < 1e3;
     coords.forEach((input) => input.addEventListener("input", () => {
       const p = coords.map((c) => (c.value === "" ? NaN : Number(c.value)));
-      if (p.every(inRange)) { start = p; draw("start"); writeHash(ex); }
+      if (p.every(inRange)) { start = p; ex.draw("start"); writeHash(ex); }
     }));
-    reset.addEventListener("click", () => { start = null; draw("start"); writeHash(ex); });
+    reset.addEventListener("click", () => { start = null; ex.draw("start"); writeHash(ex); });
     return ex;
   }
 
