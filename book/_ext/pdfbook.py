@@ -52,6 +52,8 @@ PREAMBLE = r"""
 % the blank left-hand page before a chapter or a part carries no running head
 \renewcommand{\cleardoublepage}{\clearpage\if@twoside\ifodd\c@page\else
   \hbox{}\thispagestyle{empty}\newpage\fi\fi}
+% the site numbers every level of heading; the PDF numbers down to \subsubsection
+\setcounter{secnumdepth}{3}
 \newcount\pdfbook@secnumdepth
 \g@addto@macro\frontmatter{\pdfbook@secnumdepth=\value{secnumdepth}\setcounter{secnumdepth}{-1}}
 \g@addto@macro\mainmatter{\setcounter{secnumdepth}{\pdfbook@secnumdepth}}
@@ -61,6 +63,9 @@ MAKETITLE = r"""\frontmatter
 \def\releaseinfo{%(subtitle)s}
 \def\sphinxbackoftitlepage{\vspace*{\fill}\noindent\small %(back)s\par}
 \sphinxmaketitle"""
+FNCYCHAP = r"""\usepackage[Sonny]{fncychap}
+\ChNameVar{\Large\normalfont\sffamily}
+\ChTitleVar{\Large\normalfont\sffamily}"""
 TABLEOFCONTENTS = r"""\begingroup\parskip 0pt\relax
 \sphinxtableofcontentshook
 \tableofcontents
@@ -96,6 +101,9 @@ def _config_inited(app, config) -> None:
     elements.setdefault("maketitle", MAKETITLE % {
         "subtitle": latex_escape(config.pdfbook_subtitle), "back": back})
     elements.setdefault("tableofcontents", TABLEOFCONTENTS)
+    # chapter heads with the number in digits, "Chapter 3" as the prose says it (Sphinx's
+    # default style, Bjarne, spells it: "CHAPTER THREE")
+    elements.setdefault("fncychap", FNCYCHAP)
     # no index: its only entries were the glossary's terms, each pointing at the glossary
     elements.setdefault("printindex", "")
     config.latex_elements = elements
