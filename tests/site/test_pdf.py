@@ -279,18 +279,29 @@ ENTRY = re.compile(r"^\s*(?:(?P<label>[IVX]+|[A-Z](?:\.\d+)*|\d+(?:\.\d+)*)\s+)?
                    r"(?P<title>.*?)(?:\s*\.)*\s+(?P<page>\d+|[ivxlc]+)\s*$")
 
 
+def _is_contents(page: str) -> bool:
+    lines = [line for line in page.splitlines() if line.strip()]
+    return sum(ENTRY.match(line) is not None for line in lines) >= len(lines) / 2
+
+
 @pytest.fixture(scope="module")
-def toc(pages) -> list[tuple[str, str, str]]:
+def toc_start(pages) -> int:
+    """The index of the first page of the table of contents."""
+    start = next((i for i, page in enumerate(pages[:20])
+                  if len(page.split("\n")) > 5 and _is_contents(page)), None)
+    assert start is not None, "no table of contents in the first 20 pages"
+    return start
+
+
+@pytest.fixture(scope="module")
+def toc(pages, toc_start) -> list[tuple[str, str, str]]:
     """The table of contents: (label, squashed title, page) per line, as pdftotext reads it."""
-    start = next((i for i, page in enumerate(pages)
-                  if re.search(r"^\s*contents\s*$", page, re.MULTILINE | re.IGNORECASE)), None)
-    assert start is not None, "no page titled Contents in the PDF"
     furniture = {squash(CONFIG["title"]), "contents", ""}
     entries, pending = [], ""
-    for page in pages[start:]:
-        lines = [line for line in page.splitlines() if line.strip()]
-        if sum(ENTRY.match(line) is not None for line in lines) < len(lines) / 2:
+    for page in pages[toc_start:]:
+        if not _is_contents(page):
             break  # past the contents
+        lines = [line for line in page.splitlines() if line.strip()]
         for line in lines:
             words = squash(line).split()
             core = [w for i, w in enumerate(words)
@@ -346,7 +357,9 @@ def test_contents_are_the_sites_parts_chapters_and_sections(toc):
         if g or e)
 
 
-def test_front_matter_appendices_and_bibliography(toc, pages):
+def test_front_matter_appendices_and_bibliography(toc, toc_start, pages):
+    assert re.search(r"^\s*contents\s*$", pages[toc_start], re.MULTILINE | re.IGNORECASE), \
+        "the table of contents is not titled Contents"
     by_title = {title: (label, page) for label, title, page in toc}
     # the front matter has roman page numbers; chapter 1 opens the arabic ones
     assert re.fullmatch(r"[ivxlc]+", by_title["introduction"][1])
@@ -503,7 +516,8 @@ def test_going_deeper_box_prints_open_with_its_code_and_figure(tmp_path):
     box: a markdown cell ending with the admonition, then a code cell that prints, one that
     shows a figure with a caption and one that shows a plain image. In the PDF the box is
     open: its title, prose, code, printed output, figure and caption, in that order, before
-    the text after the box; in the LaTeX all of it is inside the box's environment."""
+    the text after the box; in the LaTeX all of it is inside the box's environment. (The
+    text after the box numbers its references as the site would: Fig. 1.1 in Section 1.1.)"""
     book = tmp_path / "book"
     book.mkdir()
     config = json.loads(json.dumps(CONFIG))
@@ -526,7 +540,7 @@ def test_going_deeper_box_prints_open_with_its_code_and_figure(tmp_path):
                                     "language": "python"},
                      "language_info": {"name": "python"}},
         "cells": [
-            _markdown("# The chapter\n\nBefore the box.\n\n"
+            _markdown("# The chapter\n\n(sec-box)=\n## The section\n\nBefore the box.\n\n"
                       ":::{admonition} Going deeper: the planted box\n:class: dropdown deeper\n"
                       "Boxprose explains the code below.\n:::\n"),
             _code("print('boxsourcetoken')",
@@ -539,7 +553,8 @@ def test_going_deeper_box_prints_open_with_its_code_and_figure(tmp_path):
             _code("show_an_image()  # boximagesource",
                   [{"output_type": "display_data", "metadata": {},
                     "data": {"image/png": png, "text/plain": "<Figure>"}}]),
-            _markdown("Aftertoken: the text after the box cites {numref}`fig-box`.\n"),
+            _markdown("Aftertoken: the text after the box cites {numref}`fig-box` in "
+                      "{numref}`sec-box`.\n"),
         ],
     }
     for k, cell in enumerate(notebook["cells"]):
@@ -554,7 +569,8 @@ def test_going_deeper_box_prints_open_with_its_code_and_figure(tmp_path):
     assert run.returncode == 0 and built, (run.stdout[-3000:], run.stderr[-3000:])
 
     tex = next(latex.glob("*.tex")).read_text(encoding="utf-8")
-    begin = tex.index("Going deeper: the planted box")
+    begin = tex.find("Going deeper: the planted box")
+    assert begin >= 0, "the box is not in the LaTeX"
     end = tex.index(r"\end{sphinxadmonition}", begin)
     box = tex[begin:end]
     for token in ("Boxprose", "boxsourcetoken", "boxoutputtoken", "boxfiguresource",
@@ -566,7 +582,7 @@ def test_going_deeper_box_prints_open_with_its_code_and_figure(tmp_path):
     text = squash(_run("pdftotext", str(built[0]), "-"))
     order = ["going deeper the planted box", "boxprose", "boxsourcetoken", "boxoutputtoken",
              "boxfiguresource", "fig 1 1 boxcaption", "boximagesource",
-             "aftertoken the text after the box cites fig 1 1"]
+             "aftertoken the text after the box cites fig 1 1 in section 1 1"]
     positions = {token: text.find(token) for token in order}
     assert -1 not in positions.values(), positions
     assert list(positions.values()) == sorted(positions.values()), positions
