@@ -502,6 +502,46 @@ def test_every_figure_and_animation_is_in_the_pdf(pdf, pdf_text):
     assert pdf_text.count("fig ") >= figures  # the captions: "Fig. 5.1 ..."
 
 
+# --- going-deeper boxes ------------------------------------------------------------------------
+
+def _notebook_tools():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_notebook_tools",
+                                                  ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_going_deeper_box_of_the_chapters_prints_open(pdf_compact):
+    """Each box of the chapters is in the PDF with its title, then the first line of each of
+    its code cells (folded on the site, the box prints open in the PDF)."""
+    tools = _notebook_tools()
+    boxes, problems = 0, []
+    for notebook in NOTEBOOKS:
+        chapter = cells(notebook)
+        regions, _ = tools.deeper_regions(chapter)
+        for index, code in regions:
+            match = tools.deeper_boxes(source(chapter[index]))[-1][0]
+            title = match["title"].strip()
+            boxes += 1
+            at = pdf_compact.find(compact(before_math(title)))
+            if at < 0:
+                problems.append(f"{notebook.stem}: the box {title!r} is not in the PDF")
+                continue
+            for k in code:
+                tags = chapter[k].get("metadata", {}).get("tags", [])
+                line = next((ln for ln in source(chapter[k]).splitlines() if ln.strip()), "")
+                if not line or {"remove-cell", "remove-input"} & set(tags):
+                    continue
+                if compact(line[:60]) not in pdf_compact[at:]:
+                    problems.append(f"{notebook.stem}: {title!r}: {line[:60]!r} is not in the "
+                                    "PDF after the box's title")
+    assert boxes > 0, "no going-deeper box in the chapters"
+    assert not problems, "\n".join(problems)
+
+
 # --- a going-deeper box in LaTeX ---------------------------------------------------------------
 
 def _png() -> str:
