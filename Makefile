@@ -3,7 +3,8 @@
 #   make book    execute every notebook and build the site into _build/html
 #   make test    lint, unit tests, every notebook (nbval, another platform), a clean book
 #                build, browser check of the site (5 minutes)
-#   make check-all  after make test: JupyterLab, the student edition, the PDF, make portable
+#   make check-all  after make test: JupyterLab, visible solutions, the student edition, the
+#                PDF, make portable
 #   make portable   every notebook under forced BLAS kernels, thread counts and numpy SIMD
 #   make lab     JupyterLab in notebooks/ (MyST rendered, solutions folded, no news pop-up)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
@@ -12,6 +13,7 @@
 #   make publish push _build/html to the gh-pages branch of $(REMOTE) (default origin)
 #   make bench   run the benchmarks (benchmarks/run.py); make bench-lab: explorers in JupyterLab
 #   make reproducible  run every notebook twice and compare the outputs
+#   make check-visible every notebook without its remove-cell cells: each solution runs
 #   make mutate  mutation testing of adam_course (slow; MODULES=adam_course/optim.py for one)
 #   make strip   remove outputs from notebooks/*.ipynb, fold solutions, write citations for Lab
 #   make clean   remove build output and caches (make distclean also removes .venv)
@@ -41,7 +43,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 .PHONY: help book test check-all lint unit notebooks portable check-site check-site-selftest \
         check-site-pages check-student check-lab \
         lab serve bench bench-lab strip student pdf check-pdf publish clean distclean setup \
-        setup-test constraints mutate
+        setup-test constraints mutate check-visible
 
 NEED := tools/need
 REMOTE ?= origin
@@ -62,7 +64,7 @@ fresh_book = if [ ! -f _build/html/index.html ] || [ ! -d _build/jupyter_execute
 	  $(MAKE) --no-print-directory book; fi
 
 help:
-	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,20p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------------
 
@@ -135,15 +137,18 @@ test: $(TEST_STAMP) $(AXE)
 	echo; echo "==> make test: all phases passed in $$(( SECONDS - total )) s"
 
 # make check-all (after make test, which built the book; .ci/run runs both): every chapter
-# in JupyterLab beside the student edition's build and check and the PDF, then make portable.
-# Every phase runs even after one fails; make check-all fails if any did.
+# in JupyterLab and every visible solution (check-visible) beside the student edition's build
+# and check and the PDF, then make portable. Every phase runs even after one fails; make
+# check-all fails if any did.
 check-all: export REQUIRE_BROWSER = 1
 check-all: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium npm tex poppler
 	@$(PHASES); total=$$SECONDS; failed=""; \
-	if [ "$(TEST_JOBS)" -ge 2 ]; then lanes "check-lab" "check-student pdf check-pdf" \
-	    || failed="$$failed check-lab/check-student/pdf"; \
-	else for t in check-lab check-student pdf check-pdf; do phase $$t || failed="$$failed $$t"; done; fi; \
+	if [ "$(TEST_JOBS)" -ge 2 ]; then \
+	  lanes "check-lab check-visible" "check-student pdf check-pdf" \
+	    || failed="$$failed (a phase above)"; \
+	else for t in check-lab check-visible check-student pdf check-pdf; do \
+	  phase $$t || failed="$$failed $$t"; done; fi; \
 	phase portable || failed="$$failed portable"; \
 	echo; if [ -n "$$failed" ]; then echo "==> make check-all: FAILED:$$failed"; exit 1; fi; \
 	echo "==> make check-all: all phases passed in $$(( SECONDS - total )) s"
@@ -240,7 +245,9 @@ student: $(BOOK_STAMP)
 	@echo "Student edition: _build/student/html (site), _build/student/notebooks (chapters)"
 
 # The whole book as one PDF (Jupyter Book's LaTeX builder, XeLaTeX), from the book's executed
-# notebooks; each animation shows all its frames in one PNG. Needs TeX (tools/need tex).
+# notebooks; each animation shows all its frames in one PNG. Laid out as a book by
+# book/_ext/pdfbook.py: front matter, the parts of _toc.yml, chapters numbered as on the site,
+# lettered appendices, the bibliography at the end. Needs TeX (tools/need tex).
 PDF := _build/pdf/from-sgd-to-adam.pdf
 pdf: $(BOOK_STAMP)
 	@$(NEED) tex
@@ -253,7 +260,10 @@ pdf: $(BOOK_STAMP)
 	cp _build/pdf/src/_build/latex/from-sgd-to-adam.pdf $(PDF)
 	@echo "The PDF: $(PDF)"
 
-# Reads the PDF back: every chapter title, the bias-correction theorem, the figures.
+# Reads the PDF back and compares it with the site (_build/html): the contents (parts,
+# chapters 1-8, sections, appendices A, B, the bibliography last), every numbered heading,
+# figure, exercise and theorem, the running heads, the cross-references' targets; and builds
+# a small book whose going-deeper box, with code and a figure, must print open.
 check-pdf: $(TEST_STAMP)
 	@$(NEED) poppler
 	@test -f $(PDF) || $(MAKE) --no-print-directory pdf
@@ -279,6 +289,12 @@ serve:
 # Restart & Run All gives the same numbers: every notebook twice, outputs compared (~90 s).
 reproducible: $(TEST_STAMP)
 	env -u MPLBACKEND $(BIN)/python tests/reproducible.py
+
+# A reader of the site sees no remove-cell cell: every solution must run without them. Runs each
+# notebook that way in a fresh kernel (~4 min); tests/test_visible_solutions.py (make unit)
+# checks the same from the code alone.
+check-visible: $(TEST_STAMP)
+	$(BIN)/python tests/visible_solutions.py $(NOTEBOOKS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
