@@ -114,10 +114,12 @@ book: $(BOOK_STAMP)
 # --- tests -----------------------------------------------------------------------------
 
 # make test: lint, then two lanes side by side, one per core (tools/phases.sh):
-#   unit -> check-site-selftest -> notebooks
+#   unit -> check-site-selftest -> notebooks -> (once the book is built) check-site-pages
 #            the unit tests, the site check's own test, nbval under another platform (NBVAL_ENV)
 #   book -> check-site-pages
-#            the clean book build, then the browser check of every page of the site
+#            the clean book build, then the browser check of the site's pages
+# The two check-site-pages share the site's pages (check_site.py --share): each page is
+# checked once, by whichever lane is free first.
 # stopping at the first failure, and printing each phase's wall and CPU time. So every make
 # test executes every notebook on two platforms: this machine's own (the book) and an old
 # one (nbval). See the README for the phase times. TEST_JOBS=1 runs the phases one after
@@ -131,7 +133,9 @@ test: $(TEST_STAMP) $(AXE)
 	@$(PHASES); total=$$SECONDS; \
 	phase lint || fail test; \
 	if [ "$(TEST_JOBS)" -ge 2 ]; then \
-	  lanes "unit check-site-selftest notebooks" "book check-site-pages" || fail test; \
+	  export SITE_SHARE=$$(mktemp -d); \
+	  lanes "unit check-site-selftest notebooks @book check-site-pages" "book check-site-pages" \
+	    || { rm -rf "$$SITE_SHARE"; fail test; }; rm -rf "$$SITE_SHARE"; \
 	else for t in unit check-site-selftest notebooks book check-site-pages; do \
 	  phase $$t || fail test; done; fi; \
 	echo; echo "==> make test: all phases passed in $$(( SECONDS - total )) s"
@@ -211,7 +215,7 @@ check-site-selftest: $(TEST_STAMP) $(AXE)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/site/test_check_site.py
 check-site-pages: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium
-	$(BIN)/python tests/site/check_site.py _build/html
+	$(BIN)/python tests/site/check_site.py _build/html $(if $(SITE_SHARE),--share "$(SITE_SHARE)")
 
 # The student edition (make student), then its tests: no solution left, every exercise
 # kept (tests/site/test_student.py), and the same browser check as the main site.

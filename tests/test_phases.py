@@ -45,6 +45,14 @@ all:
 \t@$(PHASES); phase ok || fail all; lanes "ok second" "bad never" || fail all; echo not reached
 good:
 \t@$(PHASES); lanes "ok" "second" || fail good; echo "all good"
+waits:
+\t@$(PHASES); lanes "ok @slow after" "slow" || fail waits; echo "waited"
+waits-in-vain:
+\t@$(PHASES); lanes "ok @slow after" "bad slow" || fail waits-in-vain
+slow:
+\t@sleep 2; touch {mk}.slow; echo slow done
+after:
+\t@test -e {mk}.slow && echo after slow
 ok:
 \t@echo fine
 second:
@@ -60,7 +68,7 @@ def make(tmp_path, target):
     mk = tmp_path / "test.mk"
     mk.write_text(MAKEFILE.format(mk=mk, root=ROOT))
     return subprocess.run(["make", "-s", "-f", str(mk), target], capture_output=True,
-                          text=True, cwd=ROOT)
+                          text=True, cwd=ROOT, timeout=120)  # a lane waiting forever fails
 
 
 def test_lanes_run_side_by_side_and_a_failing_lane_fails_the_target(tmp_path):
@@ -81,3 +89,15 @@ def test_lanes_that_pass_let_the_target_go_on(tmp_path):
     done = make(tmp_path, "good")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all good" in done.stdout
+
+
+def test_an_at_item_waits_for_the_other_lanes_phase(tmp_path):
+    done = make(tmp_path, "waits")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "after slow" in done.stdout and "waited" in done.stdout
+    assert "s for make slow in the other lane" in done.stdout
+    # the phase waited for never passes: the waiting lane fails instead of hanging
+    done = make(tmp_path, "waits-in-vain")
+    assert done.returncode != 0
+    assert "waited for make slow in the other lane: it did not pass" in done.stdout
+    assert "after slow" not in done.stdout

@@ -6,7 +6,8 @@
 #                       time
 #   lanes "A B" "C D"   two lanes side by side, one per core: A then B, and C then D; a lane
 #                       stops at its first failure. Each lane's output is printed when both
-#                       end, then the lanes' wall times
+#                       end, then the lanes' wall times. An item "@X" waits until the other
+#                       lane has passed phase X (and fails if X failed or never ran there)
 #   fail NAME           print that NAME failed, exit 1
 #
 # MAKE_CMD is the make to run (the Makefile passes "$(MAKE) --no-print-directory").
@@ -27,20 +28,42 @@ phase() {
   wall=$(awk -v w="$wall" 'BEGIN { printf "%.0f", w }')
   if [ "$rc" -eq 0 ]; then
     echo "==> make $target: passed in $wall s (CPU $cpu s)"
+    [ -z "${LANES_DIR:-}" ] || touch "$LANES_DIR/passed-$target"
   else
     echo "==> make $target: FAILED after $wall s (CPU $cpu s)"
   fi
   return "$rc"
 }
 
+# after X: wait (in a lane) until the other lane has passed phase X
+after() {
+  local target=$1 start=$SECONDS
+  while [ ! -e "$LANES_DIR/passed-$target" ]; do
+    if [ -e "$LANES_DIR/end-$OTHER_LANE" ]; then
+      echo; echo "==> waited for make $target in the other lane: it did not pass"
+      return 1
+    fi
+    sleep 1
+  done
+  echo; echo "==> waited $(( SECONDS - start )) s for make $target in the other lane"
+}
+
+_lane() {  # _lane N "TARGETS": lane N's phases in order, stopping at the first failure
+  local n=$1 t s=$SECONDS
+  trap "touch '$LANES_DIR/end-$n'" EXIT
+  OTHER_LANE=$(( 3 - n ))
+  for t in $2; do
+    if [ "${t#@}" != "$t" ]; then after "${t#@}" || exit 1; else phase "$t" || exit 1; fi
+  done
+  echo "$(( SECONDS - s ))" > "$LANES_DIR/t$n"
+}
+
 lanes() {
   local logs start=$SECONDS
   logs=$(mktemp -d)
   echo; echo "==> side by side: [$1] and [$2] (each lane's output follows when both end)"
-  ( s=$SECONDS; for t in $1; do phase "$t" || exit 1; done; echo "$(( SECONDS - s ))" > "$logs/t1" ) \
-    > "$logs/1" 2>&1 & local p1=$!
-  ( s=$SECONDS; for t in $2; do phase "$t" || exit 1; done; echo "$(( SECONDS - s ))" > "$logs/t2" ) \
-    > "$logs/2" 2>&1 & local p2=$!
+  ( LANES_DIR=$logs; _lane 1 "$1" ) > "$logs/1" 2>&1 & local p1=$!
+  ( LANES_DIR=$logs; _lane 2 "$2" ) > "$logs/2" 2>&1 & local p2=$!
   local rc1=0 rc2=0
   wait "$p1" || rc1=$?
   wait "$p2" || rc2=$?
