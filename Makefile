@@ -9,6 +9,7 @@
 #   make publish push _build/html to the gh-pages branch of $(REMOTE) (default origin)
 #   make bench   run the benchmarks (benchmarks/run.py); make bench-lab: explorers in JupyterLab
 #   make reproducible  run every notebook twice and compare the outputs
+#   make check-visible every notebook without its remove-cell cells: each solution runs
 #   make mutate  mutation testing of adam_course (slow; MODULES=adam_course/optim.py for one)
 #   make strip   remove outputs from notebooks/*.ipynb, fold solutions, write citations for Lab
 #   make clean   remove build output and caches (make distclean also removes .venv)
@@ -37,7 +38,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .PHONY: help book test lint unit notebooks check-site check-student check-lab lab serve \
         bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints \
-        mutate
+        mutate check-visible
 
 NEED := tools/need
 REMOTE ?= origin
@@ -216,7 +217,9 @@ student: $(BOOK_STAMP)
 	@echo "Student edition: _build/student/html (site), _build/student/notebooks (chapters)"
 
 # The whole book as one PDF (Jupyter Book's LaTeX builder, XeLaTeX), from the book's executed
-# notebooks; each animation shows all its frames in one PNG. Needs TeX (tools/need tex).
+# notebooks; each animation shows all its frames in one PNG. Laid out as a book by
+# book/_ext/pdfbook.py: front matter, the parts of _toc.yml, chapters numbered as on the site,
+# lettered appendices, the bibliography at the end. Needs TeX (tools/need tex).
 PDF := _build/pdf/from-sgd-to-adam.pdf
 pdf: $(BOOK_STAMP)
 	@$(NEED) tex
@@ -229,7 +232,10 @@ pdf: $(BOOK_STAMP)
 	cp _build/pdf/src/_build/latex/from-sgd-to-adam.pdf $(PDF)
 	@echo "The PDF: $(PDF)"
 
-# Reads the PDF back: every chapter title, the bias-correction theorem, the figures.
+# Reads the PDF back and compares it with the site (_build/html): the contents (parts,
+# chapters 1-8, sections, appendices A, B, the bibliography last), every numbered heading,
+# figure, exercise and theorem, the running heads, the cross-references' targets; and builds
+# a small book whose going-deeper box, with code and a figure, must print open.
 check-pdf: $(TEST_STAMP)
 	@$(NEED) poppler
 	@test -f $(PDF) || $(MAKE) --no-print-directory pdf
@@ -255,6 +261,12 @@ serve:
 # Restart & Run All gives the same numbers: every notebook twice, outputs compared (~90 s).
 reproducible: $(TEST_STAMP)
 	env -u MPLBACKEND $(BIN)/python tests/reproducible.py
+
+# A reader of the site sees no remove-cell cell: every solution must run without them. Runs each
+# notebook that way in a fresh kernel (~4 min); tests/test_visible_solutions.py (make unit)
+# checks the same from the code alone.
+check-visible: $(TEST_STAMP)
+	$(BIN)/python tests/visible_solutions.py $(NOTEBOOKS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -15,7 +15,8 @@ One line per module:
   split three ways (chapter 7)
 - :mod:`adam_course.nn` -- a small MLP with backpropagation written out by hand, many networks
   trained at once on a runs axis (chapter 7)
-- :mod:`adam_course.exercises` -- friendly checkers for the coding exercises
+- :mod:`adam_course.exercises` -- friendly checkers for the coding exercises: a package, its
+  engine and one module per chapter
 - :mod:`adam_course.picture` -- drawing an explorer: one cached picture redrawn in milliseconds,
   one offline animation (a slider on the site, a sheet of frames in the PDF)
 - :mod:`adam_course.playground` -- chapter 5's playground (used from chapter 1): an optimizer's
@@ -23,6 +24,8 @@ One line per module:
 - :mod:`adam_course.hump` -- chapter 2: many noisy SGD runs on the hump, live and animated
 - :mod:`adam_course.moments` -- chapter 6: raw and bias-corrected moments of one gradient
   stream, live and animated
+- :mod:`adam_course.web` -- the explorers in the reader's browser (``explorers.js``): what
+  Python hands to the script, and the live explorer's HTML
 """
 
 __version__ = "0.1.0"
