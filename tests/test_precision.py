@@ -84,18 +84,19 @@ def test_16_bit_adam_takes_torchs_steps_to_the_bit(fmt, where, eps):
     np.testing.assert_array_equal(ours_v, theirs_v)
 
 
-def test_float16_eps_1e_7_diverges_and_1e_4_does_not_in_torch_too():
+def test_float16_eps_1e_7_throws_the_weights_off_and_1e_4_does_not_in_torch_too():
+    """With v underflowed the step is lr / eps times the momentum: 8,400 g for eps = 1e-7."""
     scale, theta0, target = QUADRATIC["near 1"]
     c = scale * np.array([1.0, 2.0, 4.0, 8.0])
 
     def grad(x):
         return c * (x - target)
 
-    for eps, diverges in [(1e-7, True), (1e-4, False)]:
+    for eps, thrown in [(1e-7, True), (1e-4, False)]:
         ours, _ = adam_rounded(grad, theta0, 400, eps=eps, weights="float16", state="float16")
         theirs, _ = torch_adam("float16", grad, theta0, 400, lr=1e-3, eps=eps)
         for path in (ours, theirs):
-            assert (np.abs(path[-1] - target).max() > 1.0) == diverges, eps
+            assert (np.abs(path[-1] - target).max() > 3.0) == thrown, eps
             assert np.all(np.isfinite(path))
 
 
