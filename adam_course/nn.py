@@ -242,8 +242,7 @@ def _seeds(seed, runs):
 
 
 def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, seed=0,
-          X_val=None, y_val=None, X_test=None, y_test=None, lr_schedule=None, on_step=None,
-          record_every: int = 1):
+          X_val=None, y_val=None, X_test=None, y_test=None, lr_schedule=None, on_step=None):
     """Minibatch training: each epoch visits the shuffled training set once. Chapter 7.
 
     Every minibatch gives one ``params, state = optimizer.step(params, g, state)``. Params of
@@ -259,17 +258,12 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
 
     After each epoch ``history`` records ``train_loss`` and ``train_accuracy`` on the full
     training set and, for data given, ``val_loss``, ``val_accuracy``, ``test_loss`` and
-    ``test_accuracy``: arrays of shape ``(epochs,)``, or ``(R, epochs)`` for R networks.
-    ``record_every=k`` records only after every k-th epoch and after the last one (the other
-    epochs hold nan): measuring the whole training set costs about as much as an epoch's
-    forward passes, so a sweep that needs only the final numbers passes ``record_every=epochs``
-    (chapter 8). A run
+    ``test_accuracy``: arrays of shape ``(epochs,)``, or ``(R, epochs)`` for R networks. A run
     that diverges (its gradient or its params stop being finite) is frozen there and records
     nan from that epoch on; the others go on, so a sweep over step sizes survives its
     diverging members. Returns ``(params, history)``; deterministic for a given ``seed``.
     """
     epochs = checks.integer(epochs, "epochs", lo=1)
-    record_every = checks.integer(record_every, "record_every", lo=1)
     params = model._check_params(params)
     runs = params.shape[:-1]
     one = params[0] if runs else params  # every data set is shared by the runs: (N, n_in)
@@ -314,8 +308,6 @@ def train(optimizer, model: MLP, params, X, y, *, epochs: int, batch_size: int, 
                 params = new if alive.all() else np.where(alive[..., None], new, params)
                 if not alive.any():
                     break
-            if (epoch + 1) % record_every and epoch + 1 < epochs and alive.any():
-                continue  # not an epoch to record
             for name, (X_set, y_set) in sets.items():
                 loss, accuracy = _loss_and_accuracy(model, params, X_set, y_set)
                 history[f"{name}_loss"][..., epoch] = np.where(alive, loss, np.nan)

@@ -339,27 +339,6 @@ def test_one_seed_shares_every_minibatch(digits_split):
     np.testing.assert_array_equal(seen[0][0], seen[0][1])
 
 
-def test_record_every_records_the_same_numbers_at_fewer_epochs(digits_split):
-    """record_every=2 over 5 epochs: epochs 2, 4 and the last are what every-epoch recording
-    gives, to the bit; the others are nan; the final params do not change."""
-    X, y, X_val, y_val = digits_split
-    model = MLP((64, 6, 10))
-    every, history_every = train(optim.adam(lr=np.array([0.01, 0.03])), model,
-                                 model.init(seed=[0, 1]), X, y, epochs=5, batch_size=40,
-                                 seed=[0, 1], X_val=X_val, y_val=y_val)
-    some, history_some = train(optim.adam(lr=np.array([0.01, 0.03])), model,
-                               model.init(seed=[0, 1]), X, y, epochs=5, batch_size=40,
-                               seed=[0, 1], X_val=X_val, y_val=y_val, record_every=2)
-    np.testing.assert_array_equal(some, every)
-    assert set(history_some) == set(history_every)
-    for key, values in history_some.items():
-        assert values.shape == (2, 5)
-        np.testing.assert_array_equal(values[:, [1, 3, 4]], history_every[key][:, [1, 3, 4]])
-        assert np.all(np.isnan(values[:, [0, 2]])), key
-    with pytest.raises(ValueError, match="record_every"):
-        train(optim.adam(), model, model.init(), X, y, epochs=2, batch_size=40, record_every=0)
-
-
 def test_a_schedule_gives_each_step_its_step_size(digits_split):
     """lr_schedule(t) against the same SGD written out by hand over the same minibatches."""
     X, y, _, _ = digits_split
