@@ -4,6 +4,7 @@ R networks at once giving what R single networks give (tests/test_nn_torch.py tr
 against torch.optim)."""
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
 from reference import central_differences
 
-from adam_course import optim
+from adam_course import nn, optim
 from adam_course.data import load_digits
 from adam_course.nn import MLP, train
 
@@ -53,6 +54,19 @@ def test_loss_and_grad_match_torch_autograd():
     torch_grad = np.concatenate([np.concatenate([W.grad.numpy().ravel(), b.grad.numpy()])
                                  for W, b in tensors])
     np.testing.assert_allclose(grad, torch_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_the_hidden_units_tanh_is_numpys_to_round_off_and_saturates_exactly():
+    """nn computes tanh from exp (twice as fast); against np.tanh on 0, tiny, moderate and
+    huge inputs, where e^(2a) underflows to 0 or overflows to inf without a warning."""
+    a = np.concatenate([[0.0, 1e-300, -1e-300, 354.0, -354.0, 356.0, -356.0, 1e308, -1e308],
+                        np.linspace(-20, 20, 4001)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nn._tanh(a.copy())
+    np.testing.assert_allclose(got, np.tanh(a), rtol=0, atol=5e-16)
+    assert np.array_equal(got[5:9], [1.0, -1.0, 1.0, -1.0])
+    assert np.all(np.abs(got) <= 1.0)
 
 
 def test_loss_at_a_small_init_is_ln_10():
