@@ -9,6 +9,7 @@
 #   make publish push _build/html to the gh-pages branch of $(REMOTE) (default origin)
 #   make bench   run the benchmarks (benchmarks/run.py); make bench-lab: explorers in JupyterLab
 #   make reproducible  run every notebook twice and compare the outputs
+#   make check-visible every notebook without its remove-cell cells: each solution runs
 #   make mutate  mutation testing of adam_course (slow; MODULES=adam_course/optim.py for one)
 #   make strip   remove outputs from notebooks/*.ipynb, fold solutions, write citations for Lab
 #   make clean   remove build output and caches (make distclean also removes .venv)
@@ -37,7 +38,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .PHONY: help book test lint unit notebooks check-site check-student check-lab lab serve \
         bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints \
-        mutate
+        mutate check-visible
 
 NEED := tools/need
 REMOTE ?= origin
@@ -255,6 +256,12 @@ serve:
 # Restart & Run All gives the same numbers: every notebook twice, outputs compared (~90 s).
 reproducible: $(TEST_STAMP)
 	env -u MPLBACKEND $(BIN)/python tests/reproducible.py
+
+# A reader of the site sees no remove-cell cell: every solution must run without them. Runs each
+# notebook that way in a fresh kernel (~4 min); tests/test_visible_solutions.py (make unit)
+# checks the same from the code alone.
+check-visible: $(TEST_STAMP)
+	$(BIN)/python tests/visible_solutions.py $(NOTEBOOKS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -17,7 +17,8 @@ One line per module:
   format (chapter 8)
 - :mod:`adam_course.nn` -- a small MLP with backpropagation written out by hand, many networks
   trained at once on a runs axis (chapter 7)
-- :mod:`adam_course.exercises` -- friendly checkers for the coding exercises
+- :mod:`adam_course.exercises` -- friendly checkers for the coding exercises: a package, its
+  engine and one module per chapter
 - :mod:`adam_course.picture` -- drawing an explorer: one cached picture redrawn in milliseconds,
   one offline animation (a slider on the site, a sheet of frames in the PDF)
 - :mod:`adam_course.playground` -- chapter 5's playground (used from chapter 1): an optimizer's

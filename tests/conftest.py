@@ -17,7 +17,7 @@ def torch_optim_ready():
     """torch.optim with its one-time set-up done: the first optimizer a process builds imports
     torch's compiler machinery, which took 5.7 s on this machine under load. A test that builds
     a torch optimizer inside a learner's function must not have that counted against the
-    checker's time limit (exercises.TIME_LIMIT), so it asks for this fixture first."""
+    checker's time limit (exercises.engine.TIME_LIMIT), so it asks for this fixture first."""
     import torch
 
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

@@ -16,7 +16,6 @@ import torch  # test dependency (requirements-test.txt): missing torch fails, ne
 # at import, so that a checker's TIME_LIMIT (5 s) times the function it checks, not that import.
 import torch._dynamo  # noqa: F401
 
-from adam_course import exercises
 from adam_course.exercises import (
     Case,
     Feedback,
@@ -27,6 +26,7 @@ from adam_course.exercises import (
     check_momentum_step,
     check_rmsprop_step,
     check_steps,
+    engine,
 )
 
 # the first torch optimizer of a process is slow to build: not inside a timed check
@@ -181,11 +181,17 @@ BROKEN = [
     # (checker, learner's function, fragments the message must contain)
     (check_gd_step, lambda x, grad, lr: x + lr * grad, ["wrong on the first call", "uphill"]),
     (check_gd_step, lambda x, grad, lr: x - grad, ["without the step size"]),
-    (check_gd_step, lambda x, grad: x - grad, ["should take 3 arguments (x, grad, lr)"]),
+    (check_gd_step, lambda x, grad, lr: lr * grad,
+     ["`x` is wrong on the first call", "the step `lr * grad` itself: return the new point"]),
+    (check_gd_step, lambda x, grad, lr: -lr * grad, ["the step `-lr * grad` itself"]),
+    (check_gd_step, lambda x, grad: x - grad,
+     ["should take 3 arguments (x, grad, lr), in this order"]),
     (check_gd_step, no_return, ["returned None", "forget the `return`"]),
-    (check_gd_step, lambda x, grad, lr: list(x - lr * grad), ["returned a list", "numpy array"]),
+    (check_gd_step, lambda x, grad, lr: [str(v) for v in x - lr * grad],
+     ["`x` holds str values, but it should hold real numbers"]),
     (check_gd_step, lambda x, grad, lr: (x - lr * grad)[:1],
-     ["returned shape (1,) for `x` at step 1 of case 2, but expected (3,)"]),
+     ["returned shape (1,) for `x` at step 1 of case 2 (x of shape (3,), gradients of about 1, "
+      "lr = 0.5), but expected an array of shape (3,)"]),
     (check_gd_step, lambda x, grad, lr: x - lr * grad + np.nan, ["`x` is nan on the first call"]),
     (check_gd_step, lambda x, grad, lr: 1 / 0,
      ["raised ZeroDivisionError: division by zero on the first call"]),
@@ -202,7 +208,7 @@ BROKEN = [
     (check_momentum_step, lambda x, buf, grad, lr, mu: (x - lr * buf, mu * buf + grad),
      ["old buffer"]),
     (check_momentum_step, lambda x, buf, grad, lr, mu: x - lr * (mu * buf + grad),
-     ["returned a numpy array, but it should return 2 values: the new `x` and `buf`"]),
+     ["returned a numpy array, but it should return 2 values, as in `return new_x, new_buf`"]),
     (check_momentum_step, mutating_momentum, ["changed its argument `buf` in place"]),
     (check_rmsprop_step,
      lambda x, s, g, lr, a, eps: (x - lr * g / np.sqrt(a * s + (1 - a) * g**2 + eps),
@@ -222,10 +228,11 @@ BROKEN = [
     (check_adam_step, lambda *a: adam_step(*a, eps_inside=True),
      ["at step 1 of case 3", "inside the square root"]),
     (check_adam_step, lambda *a: adam_step(*a)[:2],
-     ["returned 2 values, but it should return 3 values: the new `x`, `m` and `v`"]),
+     ["returned 2 values, but it should return 3 values, as in `return new_x, new_m, new_v`"]),
     (check_adam_step, lambda *a: (adam_step(*a)[0], adam_step(*a)[2], adam_step(*a)[1]),
      ["`m` is wrong on the first call"]),
-    (check_bias_corrected_ema, lambda xs, beta: [float(x) for x in xs], ["returned a list"]),
+    (check_bias_corrected_ema, lambda xs, beta: {"m_hat": xs}, ["returned a dict for `m_hat`",
+                                                                "should be an array of shape"]),
     (check_bias_corrected_ema, ema_from_zero, ["`m_hat[0]` is inf", "counting t from 0"]),
 ]
 
@@ -247,7 +254,8 @@ def test_the_wrong_value_message_names_the_output_the_step_and_both_numbers():
         return x - lr * grad + (0.02 if calls[0] == 3 else 0.0)
 
     message = check_gd_step(wrong_at_step_3).message
-    assert message.startswith("Your `x` is wrong at step 3 of case 1 by 0.02: expected ")
+    assert message.startswith("Your `x` is wrong at step 3 of case 1 (x of shape (1,), gradients "
+                              "of about 1, lr = 0.1) by 0.02: expected ")
     expected, got = (float(s) for s in message.rstrip(".").split("expected ")[1].split(", got "))
     assert got - expected == pytest.approx(0.02, abs=1e-4)
 
@@ -358,7 +366,7 @@ def forever_swallowing_exceptions(x, grad, lr):
 
 @pytest.fixture
 def short_limit(monkeypatch):
-    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.3)
+    monkeypatch.setattr(engine, "TIME_LIMIT", 0.3)
 
 
 @pytest.mark.parametrize("fn", [forever, forever_swallowing_exceptions])

@@ -9,7 +9,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from adam_course.exercises import check_mean_square_limit, check_minibatch_gradient
+from adam_course.exercises import check_mean_square_limit, check_minibatch_gradient, engine
 
 # --- a right answer, written from the formula ---------------------------------------------------
 
@@ -22,9 +22,9 @@ def ms_limit(x, B):
 
 
 @pytest.mark.parametrize("answer", [ms_limit, lambda x, B: np.array([ms_limit(x, B)]),
-                                    lambda x, B: np.float32(ms_limit(x, B)),
+                                    lambda x, B: [ms_limit(x, B)],
                                     lambda x, B: float(ms_limit(x, B))],
-                         ids=["numpy-float", "size-1-array", "float32", "float"])
+                         ids=["numpy-float", "size-1-array", "list-of-one", "float"])
 def test_right_answers_pass(answer):
     feedback = check_mean_square_limit(answer)
     assert feedback.ok, feedback.message
@@ -117,14 +117,16 @@ BROKEN = [
     (mistake(per_batch=False), ["a single x_i^2"]),
     (mistake(per_batch=False, fpc=False), ["2 lam / mean(x**4)", "one example per step"]),
     (lambda x, B: 2 * np.mean(x**2) / np.mean(x**4), ["one example per step, whatever B"]),
+    (lambda x, B: 2 * np.mean(x**2) / (np.mean(x**4) / B),
+     ["`limit` is wrong on the first call (n = 8 numbers, B = 3)", "E[h_B^2] = mean(x**4)/B",
+      "cross terms"]),
     (lambda x, B: 1 / np.mean(x**2), ["1/lam", "E[(1 - lr h_B)^2] reaches 1"]),
     (mistake(numerator=False), ["2/E[h_B^2]"]),
     (mistake(factor=1.0), ["half the limit"]),
     (mistake(mean_square=False), ["Var(h_B) in place of E[h_B^2]"]),
     (lambda x, B: None, ["returned None"]),
     (lambda x: 1.0, ["should take 2 arguments (x, B)"]),
-    (lambda x, B: [ms_limit(x, B)], ["returned a list"]),
-    (lambda x, B: np.full(3, ms_limit(x, B)), ["returned shape (3,)"]),
+    (lambda x, B: np.full(3, ms_limit(x, B)), ["returned an array of shape (3,)"]),
     (lambda x, B: np.inf, ["`limit` is inf"]),
     (lambda x, B: 1 / 0, ["raised ZeroDivisionError"]),
     (mutating, ["changed its argument `x` in place"]),
@@ -153,3 +155,22 @@ def test_the_minibatch_gradient_hint_names_the_batch_loss():
     """The exercise's loss is 1/(2B) ||X w - y||^2: the hint for a doubled gradient says so."""
     message = check_minibatch_gradient(lambda w, X, y: 2 * X.T @ (X @ w - y) / len(y)).message
     assert "the 1/2 in 1/(2B) cancels the 2" in message and "1/(2n)" not in message
+
+
+def test_enumerating_every_batch_is_told_the_largest_case_has_too_many(monkeypatch):
+    """The chapter's own brute force, right on small cases, cannot finish n = 1000, B = 10: the
+    time-out says how many batches that is, not that a loop never ends."""
+    def brute_force(x, B):  # every batch, in plain Python: no memory grows while it runs
+        squares = [float(v) ** 2 for v in x]
+        total = total_sq = count = 0.0
+        for batch in combinations(range(len(x)), B):
+            h = sum(squares[i] for i in batch) / B
+            total, total_sq, count = total + h, total_sq + h * h, count + 1
+        return 2 * (total / count) / (total_sq / count)
+
+    monkeypatch.setattr(engine, "TIME_LIMIT", 0.5)
+    message = check_mean_square_limit(brute_force).message
+    assert message == ("Your function did not return within 0.5 seconds on case 5 (n = 1000 "
+                       "numbers, B = 10), so the checker stopped it — enumerating every batch "
+                       "would take C(1000, 10) = 2.6e+23 of them: use the formula for the "
+                       "variance of h_B instead.")

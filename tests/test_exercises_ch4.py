@@ -52,7 +52,8 @@ SLIPS = [
     (lambda v, eps: np.sqrt(v + eps), ["whole denominator", "subtract `sqrt(v)`"]),
     (lambda v, eps: eps / (2 * np.sqrt(v)), ["is inf on the first call", "first-order"]),
     (lambda v, eps: np.sqrt(v) - np.sqrt(v + eps), ["wrong sign"]),
-    (lambda v, eps: np.sqrt(eps), ["returned a float", "numpy array"]),
+    (lambda v, eps: np.sqrt(eps), ["returned a single number for `eps_torch`",
+                                   "but expected an array of shape (7,)"]),
     (lambda v, eps: torch_eps(v, eps).astype(np.float32),
      ["is wrong", "returns float32 numbers", "float64"]),
 ]
@@ -116,6 +117,10 @@ RMSPROP_SLIPS = [
      ["`x` is wrong on the first call", "wrong order", "`(new_x, new_square_avg)`"]),
     (lambda x, s, g, lr, a, eps: (x - lr * g / (np.sqrt(s + g**2) + eps), s + g**2),
      ["`x` is wrong on the first call", "AdaGrad's sum"]),
+    # a difference of 1e-7 relative on the first call: named, not left to look like round-off
+    (lambda x, s, g, lr, a, eps: (x - lr * g / np.sqrt(a * s + (1 - a) * g**2),
+                                  a * s + (1 - a) * g**2),
+     ["`x` is wrong on the first call", "by 5.7e-08", "a denominator without ε"]),
 ]
 
 

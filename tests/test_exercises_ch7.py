@@ -98,8 +98,12 @@ SLIPS = [
     (lambda t, lr, w, n: max(lr * t / w, 0.0) if t <= w else warmup_cosine(t, lr, w, n),
      ["truth value", "lr = [0.01, 0.03, 0.1]", "test only t, not lr"]),
     (lambda t, lr, w, n: None, ["returned None", "forget the `return`"]),
-    (lambda t, lr, w, n: [lr], ["returned a list", "return a number"]),
-    (lambda t, lr, w, n: np.array([lr]), ["shape (1,)", "the shape of lr"]),
+    (lambda t, lr, w, n: str(lr), ["returned a str for `eta_t`", "should be a number"]),
+    (lambda t, lr, w, n: np.array([lr, lr]),
+     ["returned an array of shape (2,) for `eta_t` at t = 1 (lr = 0.1, warmup = 10, total = 50)",
+      "should be a number"]),
+    (lambda t, lr, w, n: np.float32(warmup_cosine(t, lr, w, n)),
+     ["wrong at t = 1 (lr = 0.1, warmup = 10, total = 50)", "returns float32 numbers"]),
     (lambda t, lr, w, n: lr * np.nan, ["is nan", "division by zero"]),
     (lambda t, lr, w, n: 1 / 0, ["raised ZeroDivisionError"]),
     (lambda t, lr, w, n: np.where(t <= w, lr * t / w, lr * cosine_part(t, w, n)),  # divides by 0
@@ -123,8 +127,8 @@ def test_each_slip_gets_its_message(fn, fragments):
 
 
 def test_a_slow_function_is_stopped(monkeypatch):
-    from adam_course import exercises
-    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.2)
+    from adam_course.exercises import engine
+    monkeypatch.setattr(engine, "TIME_LIMIT", 0.2)
 
     def slow(t, lr, warmup, total):
         while True:
@@ -132,3 +136,35 @@ def test_a_slow_function_is_stopped(monkeypatch):
 
     feedback = check_warmup_cosine(slow)
     assert not feedback.ok and "did not return within 0.2 seconds" in feedback.message
+
+
+def test_the_np_where_aside_is_only_for_code_that_uses_np_where():
+    def with_min(t, lr, warmup, total):  # divides by warmup = 0 too
+        return lr * min(1, t / warmup) * cosine_part(max(t, warmup), warmup, total)
+
+    def with_np_where(t, lr, warmup, total):
+        return np.where(t <= warmup, lr * t / warmup, lr * cosine_part(t, warmup, total))
+
+    message = check_warmup_cosine(with_min).message
+    assert "with warmup = 0 there is no warm-up" in message and "np.where" not in message
+    message = check_warmup_cosine(with_np_where).message
+    assert "with warmup = 0 there is no warm-up" in message
+    assert "np.where computes both branches at every step" in message
+
+
+def test_a_mistake_is_named_only_if_it_gives_every_schedule():
+    """Counting from 0 in the warm-up only (right with warmup = 0, where there is none) is the
+    "starts from 0" slip on every schedule; the same slip plus a cosine without its 1/2 from
+    lr = 1 on is no known mistake."""
+    def from_zero(t, lr, w, n):
+        return lr * (t - 1) / w if t <= w else lr * cosine_part(t, w, n)
+
+    assert "starts from 0 on step 1" in check_warmup_cosine(from_zero).message
+
+    def two_slips(t, lr, w, n):
+        if np.all(np.asarray(lr) < 1):
+            return from_zero(t, lr, w, n)
+        return lr * 2 * cosine_part(t, w, n)
+
+    message = check_warmup_cosine(two_slips).message
+    assert "at t = 1 (lr = 0.1, warmup = 10, total = 50)" in message and "it matches" not in message

@@ -54,6 +54,11 @@ SLIPS = [
         lr=learning_rate, alpha=rho, eps=epsilon, momentum=momentum),
      ["ε outside the root", "eps=0.0, eps_root=epsilon"]),
     (lambda learning_rate, rho, momentum, epsilon: optim.rmsprop(
+        lr=learning_rate, alpha=rho, eps=np.sqrt(epsilon), momentum=momentum),
+     ["at step 1 for RMSprop(learning_rate=0.001, rho=0.9, momentum=0, epsilon=1e-07)",
+      "`eps=sqrt(epsilon)` outside the root, chapter 4's approximation",
+      "`eps_root=epsilon` (with `eps=0.0`)"]),
+    (lambda learning_rate, rho, momentum, epsilon: optim.rmsprop(
         lr=learning_rate, alpha=rho, eps_root=epsilon, momentum=momentum),
      ["default `eps=1e-8`"]),
     (lambda learning_rate, rho, momentum, epsilon: optim.rmsprop(
@@ -118,3 +123,19 @@ def test_a_not_implemented_stub_and_an_optimizer_that_breaks_are_reported_not_ra
 
     message = check_keras_rmsprop_port(lambda learning_rate, rho, momentum, epsilon: WrongShape())
     assert "another shape" in message.message
+
+
+def test_a_mistake_is_named_only_if_it_takes_the_learners_steps_in_every_configuration():
+    """Leaving out momentum is the learner's answer in the configurations with momentum, but
+    not when a wrong alpha comes with it only there: then no mistake is named."""
+    def no_momentum(learning_rate, rho, momentum, epsilon):
+        return port(learning_rate, rho, 0.0, epsilon)
+
+    assert "it matches no momentum" in check_keras_rmsprop_port(no_momentum).message
+
+    def no_momentum_and_wrong_alpha_with_it(learning_rate, rho, momentum, epsilon):
+        return port(learning_rate, rho if momentum == 0 else 0.99, 0.0, epsilon)
+
+    message = check_keras_rmsprop_port(no_momentum_and_wrong_alpha_with_it).message
+    assert "at step 1 for RMSprop(learning_rate=0.01, rho=0.9, momentum=0.9" in message
+    assert "it matches" not in message and "compare each argument" in message

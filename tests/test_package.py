@@ -16,9 +16,13 @@ import pytest
 import adam_course
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(m.name for m in pkgutil.iter_modules(adam_course.__path__))
+MODULES = sorted(m.name for m in pkgutil.iter_modules(adam_course.__path__))  # top level
+# every module, those of the subpackages (adam_course.exercises) included: "exercises.engine"
+ALL_MODULES = sorted(m.name.removeprefix("adam_course.") for m in
+                     pkgutil.walk_packages(adam_course.__path__, prefix="adam_course."))
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-SOURCES = ([ROOT / "adam_course" / f"{m}.py" for m in MODULES]
+SOURCES = (sorted(p for p in (ROOT / "adam_course").rglob("*.py")
+                  if "__pycache__" not in p.parts)
            + sorted((ROOT / "benchmarks").glob("*.py")) + NOTEBOOKS)
 
 
@@ -100,7 +104,7 @@ def chapter_mentions(doc, tag):
 def public_names():
     """(module, qualified name, object) for each public name and each public method of a
     public class (its own, not inherited)."""
-    for module_name in MODULES:
+    for module_name in ALL_MODULES:
         module = importlib.import_module(f"adam_course.{module_name}")
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
@@ -142,3 +146,12 @@ def test_the_chapter_parser_reads_the_books_forms():
 def test_the_package_docstring_lists_every_module_once():
     listed = re.findall(r"^- :mod:`adam_course\.(\w+)`", adam_course.__doc__, flags=re.MULTILINE)
     assert sorted(listed) == MODULES
+
+
+def test_every_module_is_read_by_the_checks_above():
+    """A module of a subpackage is a source of the private-name check and a module of the
+    chapter-tag check, as the top-level ones are."""
+    assert {"exercises", "exercises.engine", "exercises.ch1_gradient_descent", "optim"} \
+        <= set(ALL_MODULES)
+    assert ROOT / "adam_course" / "exercises" / "engine.py" in SOURCES
+    assert ROOT / "adam_course" / "exercises" / "__init__.py" in SOURCES

@@ -15,7 +15,7 @@ Survivors come in three kinds:
 - noted: the same mutation is explained in tests/MUTATION_NOTES.md (an equivalent mutant, or
   one no test can see); counted, listed with --all;
 - wording: only the text of an error message changed (a string literal inside a
-  ``checks.fail(...)``, a ``raise`` or a checker's ``_Stop(...)``); a test could only pin it by
+  ``checks.fail(...)``, a ``raise`` or a checker's ``Stop(...)``); a test could only pin it by
   copying it (tests/MUTATION_NOTES.md); counted, listed with --all.
 
 A note that matches no mutant of a module just run, or matches one that was killed, is reported
@@ -42,8 +42,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "tests" / "MUTATION_NOTES.md"
+EXERCISES = [  # the package adam_course.exercises: its engine and one module per chapter
+    "adam_course/exercises/engine.py", "adam_course/exercises/ch1_gradient_descent.py",
+    "adam_course/exercises/ch2_sgd.py", "adam_course/exercises/ch3_momentum.py",
+    "adam_course/exercises/ch4_adagrad_rmsprop.py", "adam_course/exercises/ch5_adam.py",
+    "adam_course/exercises/ch6_bias_correction.py",
+    "adam_course/exercises/ch7_adam_on_a_network.py", "adam_course/exercises/ch8_beyond_adam.py",
+]
 DEFAULT_MODULES = [
-    "adam_course/optim.py", "adam_course/exercises.py", "adam_course/checks.py",
+    "adam_course/optim.py", *EXERCISES, "adam_course/checks.py",
     "adam_course/rates.py", "adam_course/sweeps.py", "adam_course/hump.py",
     "adam_course/moments.py", "adam_course/playground.py", "adam_course/landscapes.py",
     "adam_course/data.py", "adam_course/nn.py", "adam_course/catalog.py",
@@ -52,7 +59,7 @@ DEFAULT_MODULES = [
 KILLED = {1, 3}
 TIMEOUT = {-24, 24, 152, 255, 36}
 # calls whose string arguments are the text of an error message
-MESSAGE_CALLS = {"_Stop", "ValueError", "TypeError", "warn"}
+MESSAGE_CALLS = {"Stop", "ValueError", "TypeError", "warn"}
 
 
 @dataclass
@@ -198,7 +205,7 @@ def message_spans(tree):
     """Where the wording of error messages is: ((line, col), (end_line, end_col)) spans.
 
     The rule of ``fail(what, value, rule)`` (its value and name are not wording: the message must
-    show them), and every string literal inside ``_Stop(...)``, ``ValueError(...)``, a ``raise``
+    show them), and every string literal inside ``Stop(...)``, ``ValueError(...)``, a ``raise``
     or a ``warn(...)``.
     """
     spans = []
