@@ -217,7 +217,9 @@ student: $(BOOK_STAMP)
 	@echo "Student edition: _build/student/html (site), _build/student/notebooks (chapters)"
 
 # The whole book as one PDF (Jupyter Book's LaTeX builder, XeLaTeX), from the book's executed
-# notebooks; each animation shows all its frames in one PNG. Needs TeX (tools/need tex).
+# notebooks; each animation shows all its frames in one PNG. Laid out as a book by
+# book/_ext/pdfbook.py: front matter, the parts of _toc.yml, chapters numbered as on the site,
+# lettered appendices, the bibliography at the end. Needs TeX (tools/need tex).
 PDF := _build/pdf/from-sgd-to-adam.pdf
 pdf: $(BOOK_STAMP)
 	@$(NEED) tex
@@ -230,7 +232,10 @@ pdf: $(BOOK_STAMP)
 	cp _build/pdf/src/_build/latex/from-sgd-to-adam.pdf $(PDF)
 	@echo "The PDF: $(PDF)"
 
-# Reads the PDF back: every chapter title, the bias-correction theorem, the figures.
+# Reads the PDF back and compares it with the site (_build/html): the contents (parts,
+# chapters 1-8, sections, appendices A, B, the bibliography last), every numbered heading,
+# figure, exercise and theorem, the running heads, the cross-references' targets; and builds
+# a small book whose going-deeper box, with code and a figure, must print open.
 check-pdf: $(TEST_STAMP)
 	@$(NEED) poppler
 	@test -f $(PDF) || $(MAKE) --no-print-directory pdf

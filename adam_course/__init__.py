@@ -26,6 +26,8 @@ One line per module:
 - :mod:`adam_course.hump` -- chapter 2: many noisy SGD runs on the hump, live and animated
 - :mod:`adam_course.moments` -- chapter 6: raw and bias-corrected moments of one gradient
   stream, live and animated
+- :mod:`adam_course.web` -- the explorers in the reader's browser (``explorers.js``): what
+  Python hands to the script, and the live explorer's HTML
 """
 
 __version__ = "0.1.0"

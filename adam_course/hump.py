@@ -10,12 +10,13 @@ setting.
 
 from __future__ import annotations
 
+import functools
 import html
 
 import ipywidgets as widgets
 import numpy as np
 
-from adam_course import checks, landscapes, optim, picture, plotting
+from adam_course import checks, landscapes, optim, picture, plotting, web
 
 __all__ = ["sgd_runs", "describe", "HumpPicture", "Explorer", "explorer", "static_explorer",
            "LR_VALUES", "NOISE_VALUES", "MOMENTUM_VALUES"]
@@ -28,6 +29,7 @@ _DIVERGED = 1e3  # a run with |x| above this is frozen and recorded as nan
 LR_VALUES = tuple(float(f"{m}e{k}") for k in range(-3, 0) for m in (1, 2, 3, 5))
 NOISE_VALUES = tuple(k / 2 for k in range(21))
 MOMENTUM_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99)
+RUNS_VALUES = (1, 2, 5, 10, 20, 40, 100, 200)
 """The sliders' values; a value given in code joins its slider."""
 
 
@@ -107,6 +109,7 @@ class HumpPicture(picture.Picture):
                                        solid_joinstyle="miter")  # round joins: 15% slower
             time_ax.set(xlim=(0, steps), ylim=(lo - 0.2, hi + 0.2), xlabel="step $t$",
                         ylabel="$x_t$", title="every run, step by step")
+            self.curve_ax, self.time_ax = curve_ax, time_ax
             titles = (self.figure.suptitle("Ag", fontsize=11),) if titled else ()
             self.title = titles[0] if titled else None
             self.cache(self.paths, self.ends, *titles)
@@ -188,13 +191,17 @@ def explorer(lr=0.05, noise=1.0, steps=300, runs=40, momentum=None, seed=0):
 
 def static_explorer(param="noise", values=(0.0, 1.0, 2.0, 3.0, 4.0), lr=0.05, noise=1.0,
                     steps=300, runs=40, momentum=0.0, seed=0, alt=None, fps=2, dpi=72):
-    """The hump explorer without a kernel: one animation frame per value of ``param``.
+    """The hump explorer without a kernel, live in the reader's browser. Chapter 2.
 
-    Chapter 2. ``param`` is ``"lr"``, ``"noise"`` or ``"momentum"``; the other settings stay
-    fixed. ``alt`` describes the animation (a generic description if None). Returns an
-    :class:`~adam_course.picture.Animation`.
+    A :class:`~adam_course.web.LiveExplorer` with the knobs lr, noise, momentum, steps and
+    runs (up to ``runs``), computed by the browser from numpy's draws for ``seed`` (shipped in
+    the page). It starts at the first of ``values`` of ``param`` (``"lr"``, ``"noise"`` or
+    ``"momentum"``), the other settings as given; its Play button sweeps ``param`` through
+    ``values``, and the PDF prints those frames. ``alt`` describes the sweep (a generic
+    description if None).
     """
     checks.choice(param, "param", ("lr", "noise", "momentum"))
+    checks.integer(steps, "steps", lo=1, hi=SLIDER_MAX_STEPS)
     values = [float(v) for v in picture.check_frames(values)]
     drawing = HumpPicture(steps=steps, dpi=dpi, titled=True)
     frames, labels = [], []
@@ -207,4 +214,51 @@ def static_explorer(param="noise", values=(0.0, 1.0, 2.0, 3.0, 4.0), lr=0.05, no
     if alt is None:
         alt = (f"Animation: {runs} runs on the hump, one frame per value of {param} from "
                f"{picture.readout(values[0])} to {picture.readout(values[-1])}.")
-    return picture.animate(drawing, frames, labels, alt, name=param, fps=fps)
+    animation = picture.animate(drawing, frames, labels, alt, name=param, fps=fps)
+    first = {"lr": lr, "noise": noise, "momentum": momentum, param: values[0]}
+    spec = web_spec(steps=steps, runs=runs, seed=seed, tour=web.sweep(param, param, values, fps),
+                    ident=f"explorer-hump-{param}", **{k: first[k] for k in first})
+    return web.LiveExplorer(animation.images, animation.labels, alt, param, spec, fps=fps)
+
+
+def noise_draws(runs, steps, seed=0):
+    """The standard normals :func:`sgd_runs` adds to the gradients, in the order it draws them:
+    step 1's ``runs`` draws, then step 2's, ... (``landscapes.stochastic``'s generator), so the
+    first ``r * t`` of them serve any ``r`` runs of ``t`` steps."""
+    return np.random.default_rng(seed).standard_normal(runs * steps)
+
+
+@functools.cache
+def _web_picture(tilt):
+    drawing = HumpPicture(tilt, steps=SLIDER_MAX_STEPS, dpi=web.WEB_DPI)
+    drawing.show(np.zeros((2, 1)), "sgd")
+    return {"background": web.background(drawing),
+            "axes": [web.axes_box(drawing.curve_ax, drawing), web.axes_box(drawing.time_ax,
+                                                                            drawing)],
+            "paths": web.line_style(drawing.paths), "ends": web.line_style(drawing.ends),
+            **web.figure_spec(drawing)}
+
+
+def web_spec(lr=0.05, noise=1.0, steps=300, runs=40, momentum=0.0, seed=0, tilt=0.3, tour=None,
+             ident="explorer-hump"):
+    """The hump explorer for ``explorers.js``: background, knobs, and numpy's draws for up to
+    ``runs`` runs of :data:`SLIDER_MAX_STEPS` steps."""
+    sgd_runs(lr, noise, 1, 1, momentum, seed, tilt)  # checks the numbers
+    runs = checks.integer(runs, "runs", lo=1, hi=MAX_RUNS)
+    hump = landscapes.hump(tilt)
+    return {
+        "kind": "hump", "id": ident, "name": "hump explorer", **_web_picture(tilt),
+        "knobs": [
+            web.values_knob("lr", "lr", LR_VALUES, lr, 1e-6, 10.0),
+            web.values_knob("noise", "noise", NOISE_VALUES, noise, 0.0, 100.0),
+            web.values_knob("momentum", "momentum", MOMENTUM_VALUES, momentum, 0.0, 0.999),
+            web.int_knob("steps", "steps", steps, min(10, steps), SLIDER_MAX_STEPS, 10),
+            web.values_knob("runs", "runs", [r for r in RUNS_VALUES if r <= runs], runs, 1,
+                            runs),
+        ],
+        "tilt": hump.tilt, "start": float(hump.start[0]), "humpTop": float(hump.hump_top[0]),
+        "threshold": _DIVERGED, "draws": web.encode(noise_draws(runs, SLIDER_MAX_STEPS, seed)),
+        "colors": {name: plotting.color(name) for name in ("sgd", "momentum")},
+        "labels": {name: plotting.label(name) for name in ("sgd", "momentum")},
+        "tour": tour,
+    }

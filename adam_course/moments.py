@@ -7,13 +7,14 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import NullLocator
 
-from adam_course import checks, optim, picture, plotting
+from adam_course import checks, optim, picture, plotting, web
 
 __all__ = ["gradient_stream", "averages", "MomentsPicture", "Explorer", "explorer",
            "static_explorer", "BETA1_VALUES", "BETA2_VALUES"]
@@ -21,6 +22,8 @@ __all__ = ["gradient_stream", "averages", "MomentsPicture", "Explorer", "explore
 MAX_STEPS = 10_000
 BETA1_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99)
 BETA2_VALUES = (0.9, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+MU_VALUES = (-2.0, -1.0, -0.5, 0.0, 0.1, 0.5, 1.0, 2.0, 5.0)
+SIGMA_VALUES = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 """The sliders' values; a value given in code joins its slider."""
 
 
@@ -74,7 +77,8 @@ class MomentsPicture(picture.Picture):
     sliders and in a caption instead: text is slow to draw).
     """
 
-    def __init__(self, steps=1000, mu=1.0, sigma=1.0, figsize=(8.5, 3.2), dpi=72, titled=False):
+    def __init__(self, steps=1000, mu=1.0, sigma=1.0, figsize=(8.5, 3.2), dpi=72, titled=False,
+                 web=False):
         steps, mu, sigma = _stream_args(steps, mu, sigma)
         t = np.arange(1, steps + 1)
         self.titled = titled
@@ -85,8 +89,10 @@ class MomentsPicture(picture.Picture):
             panels = [(self.axes[0], mu, "m", (mu - 2 * sigma, mu + 2 * sigma), "first moment"),
                       (self.axes[1], mu**2 + sigma**2, "v", (0.0, 3 * (mu**2 + sigma**2)),
                        "second moment")]
+            self.truths = []
             for ax, truth, name, ylim, text in panels:
-                ax.axhline(truth, color="black", linestyle=":", linewidth=1, label="true moment")
+                self.truths.append(ax.axhline(truth, color="black", linestyle=":", linewidth=1,
+                                              label="true moment"))
                 self.lines += ax.plot(t, np.zeros(steps), color="0.55", linewidth=2,
                                       label=f"raw ${name}_t$")
                 self.lines += ax.plot(t, np.zeros(steps), color=plotting.color("adam"),
@@ -100,6 +106,11 @@ class MomentsPicture(picture.Picture):
                 "true moment", r"raw $m_t$, $v_t$", r"corrected $\hat m_t$, $\hat v_t$"],
                 loc="outside lower center", ncols=3)
             titles = (self.axes[0].title, self.axes[1].title) if titled else ()
+            if web:  # the browser draws the y axes (mu and sigma move them) and the truths
+                for ax in self.axes:
+                    ax.tick_params(axis="y", labelcolor="none", length=0)
+                    ax.yaxis.grid(False)
+                titles += tuple(self.truths)
             self.cache(*self.lines, *titles)
 
     def show(self, rows, beta1, beta2):
@@ -160,11 +171,13 @@ def explorer(beta1=0.9, beta2=0.999, steps=1000, mu=1.0, sigma=1.0, seed=6):
 
 
 def static_explorer(pairs, steps=1000, mu=1.0, sigma=1.0, seed=6, alt=None, fps=1, dpi=72):
-    """The moments explorer without a kernel: one animation frame per (beta1, beta2) pair.
+    """The moments explorer without a kernel, live in the reader's browser. Chapter 6.
 
-    Chapter 6. The stream is :func:`gradient_stream` ``(steps, mu, sigma, seed)``, the same in
-    every frame. ``alt`` describes the animation (a generic description if None). Returns an
-    :class:`~adam_course.picture.Animation`.
+    A :class:`~adam_course.web.LiveExplorer` with the knobs β1, β2 and the stream's mean and
+    noise (mu, sigma), computed by the browser from numpy's draws of :func:`gradient_stream`
+    ``(steps, 0, 1, seed)``, shipped in the page. It starts at the first (beta1, beta2) pair;
+    its Play button goes through ``pairs``, and the PDF prints those frames. ``alt`` describes
+    them (a generic description if None).
     """
     pairs = picture.check_frames(pairs, "pairs")
     for pair in pairs:
@@ -179,4 +192,38 @@ def static_explorer(pairs, steps=1000, mu=1.0, sigma=1.0, seed=6, alt=None, fps=
                f"stream, one frame per (beta1, beta2) from ({pairs[0][0]:g}, {pairs[0][1]:g}) "
                f"to ({pairs[-1][0]:g}, {pairs[-1][1]:g}).")
     drawing = MomentsPicture(steps, mu, sigma, dpi=dpi, titled=True)
-    return picture.animate(drawing, frames, labels, alt, name="(β1, β2)", fps=fps)
+    animation = picture.animate(drawing, frames, labels, alt, name="(β1, β2)", fps=fps)
+    text = "(β1, β2) through " + ", ".join(
+        f"({picture.readout(b1)}, {picture.readout(b2)})" for b1, b2 in pairs)
+    tour = web.tour(text, [{"beta1": b1, "beta2": b2} for b1, b2 in pairs], fps)
+    spec = web_spec(*pairs[0], steps=steps, mu=mu, sigma=sigma, seed=seed, tour=tour)
+    return web.LiveExplorer(animation.images, animation.labels, alt, "(β1, β2)", spec, fps=fps)
+
+
+@functools.cache
+def _web_picture(steps):
+    drawing = MomentsPicture(steps, dpi=web.WEB_DPI, web=True)
+    return {"background": web.background(drawing),
+            "axes": [web.axes_box(ax, drawing) for ax in drawing.axes],
+            "truth": web.line_style(drawing.truths[0]), "raw": web.line_style(drawing.lines[0]),
+            "corrected": web.line_style(drawing.lines[1]),
+            "grid": {"color": plotting.BOOK_RC["grid.color"],
+                     "width": plotting.BOOK_RC["grid.linewidth"]},
+            **web.figure_spec(drawing)}
+
+
+def web_spec(beta1=0.9, beta2=0.999, steps=1000, mu=1.0, sigma=1.0, seed=6, tour=None,
+             ident="explorer-moments"):
+    """The moments explorer for ``explorers.js``: the background, the knobs, and numpy's
+    standard normals ``z`` of the stream ``mu + sigma * z`` (:func:`gradient_stream`)."""
+    steps, mu, sigma = _stream_args(steps, mu, sigma)
+    return {
+        "kind": "moments", "id": ident, "name": "moments explorer", **_web_picture(steps),
+        "knobs": [
+            web.values_knob("beta1", "β1", BETA1_VALUES, _beta("beta1", beta1), 0.0, 0.9999),
+            web.values_knob("beta2", "β2", BETA2_VALUES, _beta("beta2", beta2), 0.0, 0.99999),
+            web.values_knob("mu", "mean μ", MU_VALUES, mu, -100.0, 100.0),
+            web.values_knob("sigma", "noise σ", SIGMA_VALUES, sigma, 1e-6, 100.0),
+        ],
+        "draws": web.encode(gradient_stream(steps, 0.0, 1.0, seed)), "tour": tour,
+    }

@@ -16,6 +16,7 @@ the value (:func:`readout`), :func:`connect` wires controls to an explorer's ``u
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -29,7 +30,8 @@ from PIL import Image
 
 from adam_course import checks, optim
 
-__all__ = ["MAX_FRAMES", "Picture", "Animation", "animate", "check_frames", "readout", "slider",
+__all__ = ["MAX_FRAMES", "Picture", "Animation", "animate", "check_frames", "script_json",
+           "readout", "slider",
            "control_grid", "set_value", "connect", "check_settings", "run"]
 
 MAX_FRAMES = 30
@@ -73,6 +75,12 @@ class Picture:
         self.figure.canvas.draw()
         self.figure.set_layout_engine("none")  # the background is final
         self.background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+
+    def background_image(self):
+        """The kept background alone (no live artist), as a PIL image."""
+        canvas = self.figure.canvas
+        canvas.restore_region(self.background)
+        return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).copy()
 
     def image(self):
         """The picture as a PIL image: the kept background with the live artists on it."""
@@ -160,7 +168,7 @@ _PLAYER = """<div class="adam-course-animation" data-animation="{key}">
 </div>"""
 
 
-def _script_json(values):
+def script_json(values):
     """JSON that is safe inside a <script> element."""
     return json.dumps(values).replace("</", "<\\/")
 
@@ -181,7 +189,11 @@ class Animation:
             checks.fail("labels", checks.described(f"{len(self.labels)} labels"),
                         f"one per frame ({len(self.images)})")
         self.alt, self.name, self.fps = str(alt), str(name), checks.number(fps, "fps", lo=0.1)
-        self.frames = [png(image, small=True) for image in self.images]
+
+    @functools.cached_property
+    def frames(self):
+        """Each frame as PNG bytes (made when first asked for)."""
+        return [png(image, small=True) for image in self.images]
 
     @property
     def html(self):
@@ -193,7 +205,7 @@ class Animation:
         return _PLAYER.format(key=key, first=urls[0], alt=html.escape(self.alt),
                               name=html.escape(self.name), last=len(urls) - 1,
                               count=len(urls), label=html.escape(self.labels[0]),
-                              frames=_script_json(urls), labels=_script_json(self.labels),
+                              frames=script_json(urls), labels=script_json(self.labels),
                               fps=f"{self.fps:g}")
 
     def sheet(self, most=6):

@@ -11,12 +11,14 @@ RMSProp's ``alpha``, as in :mod:`adam_course.catalog`.
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 
 import ipywidgets as widgets
 import numpy as np
 
-from adam_course import catalog, checks, landscapes, picture, plotting
+from adam_course import catalog, checks, landscapes, picture, plotting, web
 
 __all__ = ["LANDSCAPES", "OPTIMIZERS", "DEFAULT_LR", "LR_VALUES", "BETA1_VALUES",
            "BETA2_VALUES", "EPS_VALUES", "default_lr", "LandscapePicture", "Explorer",
@@ -93,6 +95,7 @@ class LandscapePicture(picture.Picture):
             if titled:  # text is slow to draw: the live explorer's title is a caption instead
                 ax.set_title("Ag β", y=1.0)  # reserve the title's room; a fixed y is faster
                 titles = (ax.title,)
+            self.stars = stars
             self.cache(self.path, self.start, self.cross, *stars, *titles)
 
     def show(self, trajectory, name, text=None):
@@ -269,18 +272,22 @@ def _landscape(landscape):
 
 def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None, steps=50,
                     x0=None, alt=None, fps=2, dpi=72, **fixed):
-    """The playground without a kernel: one animation frame per value of the knob ``param``.
+    """The playground without a kernel, live in the reader's browser. Chapters 1, 3, 4, 5.
 
-    Chapter 5. ``param`` is one of lr, beta1, beta2, eps; ``fixed`` sets the others (unset
-    ones are the explorer's defaults). ``values`` defaults to nine learning rates around
-    :func:`default_lr`. ``alt`` describes the animation for screen readers (a generic
-    description if None). Returns an :class:`~adam_course.picture.Animation`.
+    A :class:`~adam_course.web.LiveExplorer` with every knob of :func:`explorer` (landscape,
+    optimizer, lr, β1, β2, ε, steps, and the start point: a click on the landscape), computed
+    by the browser. It starts at the first of ``values`` of the knob ``param`` (one of lr,
+    beta1, beta2, eps); its Play button sweeps ``param`` through ``values``, and the PDF prints
+    those frames. ``fixed`` sets the other knobs (unset ones are the explorer's defaults).
+    ``values`` defaults to nine learning rates around :func:`default_lr`. ``alt`` describes the
+    sweep for screen readers and readers without JavaScript (a generic description if None).
     """
     ls = _landscape(landscape)
     checks.choice(optimizer, "optimizer", OPTIMIZERS)
     checks.choice(param, "param", catalog.KNOBS)
     for key in fixed:
         checks.choice(key, "keyword argument", tuple(k for k in catalog.KNOBS if k != param))
+    checks.integer(steps, "steps", lo=1, hi=MAX_STEPS)
     if values is None:
         if param != "lr":
             checks.fail("values", None, f"the values of {param!r} to show")
@@ -289,9 +296,10 @@ def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None,
     values = picture.check_frames(values)
     knob = _knob(optimizer, param)
     frames, labels = [], []
+    base = {"lr": default_lr(ls.name, optimizer), "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+            **fixed}
     for value in values:
-        knobs = {"lr": default_lr(ls.name, optimizer), "beta1": 0.9, "beta2": 0.999,
-                 "eps": 1e-8, **fixed, param: value}
+        knobs = {**base, param: value}
         trajectory = _trajectory(ls, catalog.build(optimizer, **knobs), steps, x0)
         labels.append(f"{knob} = {picture.readout(value)}")
         frames.append((trajectory, optimizer, f"{catalog.entry(optimizer).label}, {labels[-1]}"))
@@ -300,4 +308,105 @@ def static_explorer(landscape="bowl", optimizer="adam", param="lr", values=None,
                f"frame per value of {param} from {picture.readout(values[0])} to "
                f"{picture.readout(values[-1])}.")
     drawing = LandscapePicture(ls, figsize=(5.0, 3.4), dpi=dpi, titled=True)
-    return picture.animate(drawing, frames, labels, alt, name=knob, fps=fps)
+    animation = picture.animate(drawing, frames, labels, alt, name=knob, fps=fps)
+    first = {**base, param: float(values[0])}
+    spec = web_spec(landscape, optimizer, steps, first, x0,
+                    web.sweep(param, knob, values, fps), f"explorer-{optimizer}-{param}")
+    return web.LiveExplorer(animation.images, animation.labels, alt, knob, spec, fps=fps)
+
+
+# --------------------------------------------------------------------------------------------
+# The playground in the browser (adam_course/explorers.js)
+# --------------------------------------------------------------------------------------------
+
+def _menu(landscape):
+    """The landscape menu: {entry: Landscape}, a chapter's own landscape first."""
+    menu = {name: landscapes.LANDSCAPES[name]() for name in LANDSCAPES}
+    if isinstance(landscape, landscapes.Landscape):
+        return {f"{landscape.name} (this chapter)": landscape, **menu}, \
+            f"{landscape.name} (this chapter)"
+    return menu, landscape
+
+
+def _web_key(landscape):
+    return json.dumps([web.landscape_spec(landscape), landscape.window,
+                       landscape.start.tolist(), landscape.minimum.tolist()])
+
+
+@functools.lru_cache(maxsize=16)
+def _web_landscape(keyed):
+    """A landscape's background, axes and minima for the browser (kept: a page may show the
+    playground several times)."""
+    landscape = keyed.landscape
+    drawing = LandscapePicture(landscape, figsize=(6.0, 4.0), dpi=web.WEB_DPI)
+    return {"name": landscape.name, "spec": {**web.landscape_spec(landscape),
+                                             "window": [list(w) for w in landscape.window]},
+            "start": landscape.start.tolist(), "minValue": landscape.min_value,
+            "background": web.background(drawing), "axes": web.axes_box(drawing.ax, drawing),
+            "stars": [{"x": star.get_xdata().tolist(), "y": star.get_ydata().tolist(),
+                       "style": web.line_style(star)} for star in drawing.stars],
+            **web.figure_spec(drawing)}
+
+
+class _Keyed:
+    """A landscape hashable by its web key (for the cache above)."""
+
+    def __init__(self, landscape):
+        self.landscape, self.key = landscape, _web_key(landscape)
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+@functools.cache
+def _web_styles():
+    """How each optimizer of the menu draws: its path, start and cross, from matplotlib."""
+    drawing = LandscapePicture(landscapes.bowl(), figsize=(6.0, 4.0), dpi=web.WEB_DPI)
+    styles = {}
+    for name in OPTIMIZERS:
+        drawing.show(np.zeros((3, 2)), name)
+        styles[name] = {"path": web.line_style(drawing.path),
+                        "start": web.line_style(drawing.start),
+                        "cross": web.line_style(drawing.cross)}
+    return styles
+
+
+def web_spec(landscape="bowl", optimizer="adam", steps=50, knobs=None, x0=None, tour=None,
+             ident="explorer-playground"):
+    """The playground for ``explorers.js``: the menu's landscapes (backgrounds, formulas), the
+    optimizers, the knobs at ``knobs`` (lr, beta1, beta2, eps) and ``steps``."""
+    menu, choice = _menu(landscape)
+    knobs = {"lr": default_lr(menu[choice].name, optimizer), "beta1": 0.9, "beta2": 0.999,
+             "eps": 1e-8, **(knobs or {})}
+    catalog.build(optimizer, **knobs)  # checks the numbers
+    entries = {}
+    for key, ls in menu.items():
+        entries[key] = {**_web_landscape(_Keyed(ls)), "label": key}
+    if x0 is not None:
+        entries[choice] = {**entries[choice], "start": np.asarray(x0, dtype=float).tolist()}
+    figure = {k: entries[choice][k] for k in ("width", "height", "pt")}
+    styles = _web_styles()
+    optimizers = {}
+    for name in OPTIMIZERS:
+        spec = web.optimizer_spec(name)
+        names = {key: _knob(name, key) for key in ("lr", "beta1", "beta2", "eps")}
+        optimizers[name] = {**spec, "names": names, "style": styles[name]}
+    return {
+        "kind": "playground", "id": ident, "name": "playground", **figure,
+        "knobs": [
+            web.menu_knob("landscape", "landscape", [(k, k) for k in menu], choice),
+            web.menu_knob("optimizer", "optimizer",
+                          [(n, catalog.entry(n).label) for n in OPTIMIZERS], optimizer),
+            web.values_knob("lr", "lr", LR_VALUES, knobs["lr"], 1e-6, 1e3),
+            web.int_knob("steps", "steps", steps, 1, MAX_STEPS),
+            web.values_knob("beta1", "β1", BETA1_VALUES, knobs["beta1"], 0.0, 0.9999),
+            web.values_knob("beta2", "β2", BETA2_VALUES, knobs["beta2"], 0.0, 0.99999),
+            web.values_knob("eps", "ε", EPS_VALUES, knobs["eps"], 0.0, 1e3),
+        ],
+        "landscapes": entries, "optimizers": optimizers,
+        "defaultLr": {name: dict(family) for name, family in DEFAULT_LR.items()},
+        "family": FAMILY, "threshold": _DIVERGED, "tour": tour,
+    }

@@ -12,7 +12,11 @@ Prints small tables:
 3. step throughput of each optimizer, one run and a batch of 1000 runs;
 4. if torch is installed: one step of adam, sgd (momentum) and rmsprop against torch.optim's
    default and fused steps, at 2 to 1,000,000 elements (``benchmarks/steps.py``);
-5. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
+5. if the book is built (``_build/html``) and Chromium is there: every live explorer of the
+   site in headless Chromium, every knob moved from the keyboard, the median and max time
+   from the key press to the redrawn figure (budget: median 16 ms), as the site check
+   measures it (``tests/site/check_site.py``);
+6. if ``notebooks/`` holds ``.ipynb`` files: each one executed top to bottom in a fresh
    kernel (cwd = notebooks/), with the slowest marked.
 
 Exits with status 1 if a notebook fails to execute; timings are reported, never asserted.
@@ -164,6 +168,24 @@ def bench_against_torch():
     steps.report(table, rounds=5)
 
 
+def bench_browser_explorers():
+    site = ROOT / "_build" / "html"
+    sys.path.insert(0, str(ROOT / "tests" / "site"))
+    import check_site
+
+    if not (site / "index.html").is_file() or not Path(check_site.CHROMIUM).is_file():
+        print("\nExplorers in the browser: no built site (make book) or no Chromium, skipped")
+        return
+    rows = [[page, ident, moves, f"{median:.1f}", f"{top:.1f}",
+             "ok" if median <= check_site.REDRAW_BUDGET_MS else "SLOW"]
+            for page, ident, moves, median, top in check_site.explorer_timings(site, moves=3)]
+    script = site / "_static" / check_site.EXPLORER_SCRIPT.split("/")[-1]
+    table(f"Explorers in the browser (headless Chromium, the built site): key press to "
+          f"redrawn figure, every knob 3 times (budget: median {check_site.REDRAW_BUDGET_MS:g} "
+          f"ms); the script: {script.stat().st_size / 1024:.1f} KB",
+          ["page", "explorer", "moves", "median ms", "max ms", ""], rows)
+
+
 def bench_notebooks():
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
@@ -201,6 +223,7 @@ def main(argv=None):
     bench_static()
     bench_steps()
     bench_against_torch()
+    bench_browser_explorers()
     ok = True if args.skip_notebooks else bench_notebooks()
     return 0 if ok else 1
 

@@ -12,6 +12,8 @@ Chromium, runs all cells, and fails, listing each problem with its notebook, on:
 - a solution that is not folded: the input or the outputs of a cell inside a solution
   (see tools/notebooks.py) visible, or the text of a solution-start dropdown visible;
 - a request for anything outside the local server;
+- an explorer that runs in the browser (adam_course/explorers.js, the output of
+  ``static_explorer``) that does not start, or does not redraw when its first slider moves;
 - a live explorer (a cell output with an ipywidgets slider and an image widget) whose image
   does not change when a slider moves.
 
@@ -111,6 +113,8 @@ CELLS = """() => {
             openDetails: node.querySelectorAll(
                 '.jp-MarkdownOutput details[open], .myst details[open]').length,
             visibleText: rendered.filter(shown).map(e => e.innerText).join('\\n'),
+            browser: node.querySelector('.jp-OutputArea .adam-explorer')
+                ? !!node.querySelector('.jp-OutputArea .adam-explorer').explorer : null,
             explorer: !!(node.querySelector('.jp-OutputArea .widget-slider, '
                                           + '.jp-OutputArea .jupyter-widget-slider')
                          && node.querySelector('.jp-OutputArea img.widget-image, '
@@ -336,6 +340,43 @@ def check_explorer(page, index: int, moves: int) -> tuple[list[str], str]:
                       f"max {max(times):.0f} ms over {len(times)} moves")
 
 
+# Arm one move of the first slider of the browser explorer in cell INDEX: window.__move
+# resolves with ms from the key press to the redrawn figure, or null after 5 s. Returns the
+# key to press (ArrowLeft at the slider's end).
+BROWSER_MOVE = """(index) => {
+    const root = PANEL.content.widgets[index].node.querySelector('.adam-explorer');
+    const ex = root.explorer, input = root.querySelector('input[type=range]');
+    input.focus();
+    const before = ex.redraws;
+    window.__move = new Promise(resolve => {
+        let t0 = null;
+        document.addEventListener('keydown', e => { t0 = e.timeStamp; },
+                                  {capture: true, once: true});
+        const poll = setInterval(() => {
+            if (ex.redraws > before && t0 !== null) {
+                clearInterval(poll); resolve(ex.drawnAt - t0);
+            }
+        }, 20);
+        setTimeout(() => { clearInterval(poll); resolve(null); }, 5000);
+    });
+    return +input.value >= +input.max ? 'ArrowLeft' : 'ArrowRight';
+}""".replace("PANEL", PANEL)
+
+
+def check_browser_explorer(page, index: int, moves: int) -> tuple[list[str], str]:
+    """Move the first slider of the browser explorer in cell ``index`` ``moves`` times."""
+    times = []
+    for _ in range(moves):
+        page.keyboard.press(page.evaluate(BROWSER_MOVE, index))
+        ms = page.evaluate("() => window.__move")
+        if ms is None:
+            return [f"cell {index}: the browser explorer did not redraw when its slider "
+                    "moved"], ""
+        times.append(ms)
+    return [], (f"cell {index} (in the browser): median {statistics.median(times):.1f} ms, "
+                f"max {max(times):.1f} ms over {len(times)} moves")
+
+
 def wait_idle(page, timeout_s):
     page.wait_for_function(DONE, timeout=timeout_s * 1000, polling=100)
 
@@ -372,6 +413,16 @@ def check_notebook(page, lab: Lab, path: Path, moves: int, external: list[str]):
     explorers = [c["index"] for c in cells if c["explorer"]]
     for index in explorers:
         found, note = check_explorer(page, index, moves)
+        problems.extend(found)
+        if note:
+            notes.append(note)
+    for cell in cells:
+        if cell["browser"] is None:
+            continue
+        if not cell["browser"]:
+            problems.append(f"cell {cell['index']}: the browser explorer did not start")
+            continue
+        found, note = check_browser_explorer(page, cell["index"], moves)
         problems.extend(found)
         if note:
             notes.append(note)

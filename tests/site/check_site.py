@@ -21,7 +21,16 @@ page, on:
   (book/assets/book.css wraps a code line too long for the column; each wrapped input
   line is counted in the page's notes, "wrapped N", as a hint to shorten it);
 - any violation of axe-core's WCAG 2 A and AA rules (axe-core from npm, pinned in the
-  Makefile and installed into .venv/node_modules; `--axe PATH` points at another copy).
+  Makefile and installed into .venv/node_modules; `--axe PATH` points at another copy);
+- a live explorer (adam_course/explorers.js) that does not start, a knob that is not
+  labelled or whose key press does not change the figure (every knob of every explorer is
+  moved from the keyboard; a click on the playground's landscape must move its start), a
+  median move-to-redraw time over 16 ms per kind of explorer, a setting of the URL's hash that
+  does not come back on reload, a diverging setting that does not say so, the explorers'
+  script on a page without an explorer (or a copy of it inside a page); and, on the first
+  page with an explorer, the browser's numbers against adam_course's (every optimizer of the
+  catalog on every landscape, the hump's noisy runs, the moments of the stream), which must
+  agree to 1e-12 wherever the trajectory is well-conditioned.
 
 `python tests/site/check_site.py DIR` checks the site in DIR: _build/html (the book) or
 _build/student/html (the student edition).
@@ -37,6 +46,7 @@ import functools
 import http.server
 import os
 import re
+import statistics
 import sys
 import threading
 import time
@@ -212,6 +222,177 @@ LINKS_AND_IDS = """() => ({
 })"""
 
 
+# --- the live explorers ------------------------------------------------------------------------
+
+EXPLORER_SCRIPT = "_static/adam-explorers.js"
+REDRAW_BUDGET_MS = 16.0  # median move-to-redraw, per kind of explorer
+AGREEMENT = 1e-12
+
+# The knobs of explorer INDEX: id, tag, type, enabled, labelled, at the range's end.
+EXPLORER_KNOBS = """(index) => {
+    const root = document.querySelectorAll('.adam-explorer')[index];
+    return [...root.querySelectorAll('input, select')].map(e => ({
+        id: e.id, tag: e.tagName, type: e.type, enabled: !e.disabled,
+        labelled: !!(e.labels && e.labels.length) || !!e.getAttribute('aria-label'),
+        atEnd: e.type === 'range' ? +e.value >= +e.max
+             : e.tagName === 'SELECT' ? e.selectedIndex === e.options.length - 1 : false,
+    }));
+}"""
+
+# What explorer INDEX shows: its title, status, redraw count, time of the last draw, a hash of
+# its canvas (the figure's lines) and its text alternative.
+EXPLORER_STATE = """(index) => {
+    const root = document.querySelectorAll('.adam-explorer')[index], ex = root.explorer;
+    if (!ex) return null;
+    const data = ex.ctx.getImageData(0, 0, ex.canvas.width, ex.canvas.height).data;
+    let hash = 0, ink = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        hash = (hash * 31 + data[i] + 7 * data[i + 1] + 13 * data[i + 2] + data[i + 3]) | 0;
+        if (data[i + 3]) ink++;
+    }
+    return {title: ex.title.textContent, status: ex.status.textContent, redraws: ex.redraws,
+            drawnAt: ex.drawnAt, canvas: hash, ink: ink, alt: ex.image.alt,
+            kind: ex.spec.kind, id: root.id, hash: decodeURIComponent(location.hash)};
+}"""
+
+# Remember the time stamp of the next key press (the reader's move starts there).
+ARM_KEY = """() => {
+    window.__keyAt = null;
+    document.addEventListener('keydown', e => { window.__keyAt = e.timeStamp; },
+                              {capture: true, once: true});
+}"""
+
+
+def _decoded(values):
+    import numpy as np
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def agreement_cases():
+    """Every optimizer of the catalog on every landscape of the playground (and the chapters'
+    tilted and flat bowls) at the playground's settings for 300 steps, the hump's noisy runs
+    and the moments of the stream: (name, payload for the browser, adam_course's numbers,
+    the steps over which they are well-conditioned)."""
+    import numpy as np
+
+    from adam_course import catalog, hump, landscapes, moments, optim, picture, playground, web
+
+    cases = []
+    grounds = {name: landscapes.LANDSCAPES[name]() for name in playground.LANDSCAPES}
+    grounds["tilted bowl"] = landscapes.bowl((1.0, 10.0), np.pi / 6)
+    grounds["flat bowl"] = landscapes.bowl((1.0, 100.0))
+    steps = playground.MAX_STEPS
+    for where, ls in grounds.items():
+        for name in catalog.CATALOG:
+            family = {"gd": "sgd", "adamw": "adam"}.get(name, name)  # not in the playground
+            knobs = {"lr": playground.default_lr(ls.name, family), "beta1": 0.9,
+                     "beta2": 0.999, "eps": 1e-8}
+            opt = catalog.build(name, **knobs)
+            ours = playground._trajectory(ls, opt, steps)
+            # round-off amplified more than 100 times is chaos, not a disagreement
+            nudged = playground._trajectory(ls, opt, steps, ls.start * (1 + 1e-15))
+            cases.append((f"{name} on {where}", ["playground", web.landscape_spec(ls),
+                          web.optimizer_spec(name), knobs, steps, ls.start.tolist()],
+                          ours.reshape(len(ours), -1), nudged.reshape(len(ours), -1)))
+    z = hump.noise_draws(40, hump.SLIDER_MAX_STEPS)
+    spec = {"tilt": 0.3, "start": -1.6, "threshold": hump._DIVERGED}
+    for lr, noise, momentum, runs in ((0.05, 1.0, 0.0, 40), (0.05, 3.0, 0.0, 40),
+                                      (0.01, 1.0, 0.9, 40), (0.05, 2.0, 0.5, 20),
+                                      (0.1, 2.0, 0.0, 10)):
+        steps = hump.SLIDER_MAX_STEPS
+        ours = hump.sgd_runs(lr, noise, steps, runs, momentum)
+        nudged = picture.run(  # hump.sgd_runs from a nudged start
+            optim.sgd(lr=lr, momentum=momentum),
+            lambda noise=noise: landscapes.stochastic(landscapes.hump(), noise, seed=0).grad,
+            np.full((runs, 1), -1.6 * (1 + 1e-15)), steps, hump._DIVERGED)[:, :, 0]
+        cases.append((f"hump lr={lr} noise={noise} momentum={momentum} runs={runs}",
+                      ["hump", spec, web.encode(z), lr, noise, momentum, steps, runs],
+                      ours, nudged))
+    z = moments.gradient_stream(1000, 0.0, 1.0)
+    for beta1, beta2, mu, sigma in ((0.9, 0.999, 1.0, 1.0), (0.99, 0.9999, 1.0, 1.0),
+                                    (0.0, 0.9, -2.0, 0.1), (0.5, 0.9999, 5.0, 10.0)):
+        ours = moments.averages(moments.gradient_stream(1000, mu, sigma), beta1, beta2).T
+        cases.append((f"moments beta1={beta1} beta2={beta2} mu={mu} sigma={sigma}",
+                      ["moments", web.encode(z), mu, sigma, beta1, beta2], ours, ours))
+    return cases
+
+
+# Each case computed in the browser and compared there with adam_course's numbers (base64
+# float64, NaN where a run diverged) over its first `rows` rows of `width` numbers: returns
+# [largest |difference| / max(1, |ours|), rows where only one of them is NaN].
+AGREE = """(cases) => {
+    const N = AdamCourse.numerics;
+    return cases.map(([p, ours, rows, width]) => {
+        let out;
+        if (p[0] === 'playground') {
+            out = N.trajectory(p[1], p[2], p[3], p[4], Float64Array.from(p[5]), 1e4);
+        } else if (p[0] === 'hump') {
+            out = N.humpRuns(p[1], N.decode(p[2]), p[3], p[4], p[5], p[6], p[7]);
+        } else {
+            const r = N.averages(N.decode(p[1]), p[2], p[3], p[4], p[5]);
+            out = new Float64Array(r[0].length * 4);
+            for (let i = 0; i < r[0].length; i++) {
+                for (let k = 0; k < 4; k++) out[4 * i + k] = r[k][i];
+            }
+        }
+        const want = N.decode(ours);
+        let worst = 0, nans = 0;
+        for (let i = 0; i < rows * width; i++) {
+            if (isNaN(want[i]) || isNaN(out[i])) {
+                if (isNaN(want[i]) !== isNaN(out[i])) nans++;
+                continue;
+            }
+            worst = Math.max(worst, Math.abs(out[i] - want[i]) / Math.max(1, Math.abs(want[i])));
+        }
+        return [worst, nans];
+    });
+}"""
+
+
+def check_agreement(page) -> tuple[list[str], str]:
+    """The browser's numbers (the page's explorers.js) against adam_course's."""
+    import numpy as np
+
+    from adam_course import web
+
+    cases, sent = agreement_cases(), []
+    problems, worst, cut = [], 0.0, []
+    for name, payload, ours, nudged in cases:
+        with np.errstate(invalid="ignore"):  # round-off amplified 1000 times: chaos
+            chaos = np.abs(nudged - ours) > 1e-12 * np.maximum(1.0, np.abs(ours))
+        rows = np.any(chaos | (np.isnan(nudged) != np.isnan(ours)), axis=1)
+        horizon = int(np.argmax(rows)) if rows.any() else len(ours)
+        if horizon < 20:
+            problems.append(f"numbers: {name} is ill-conditioned from step {horizon}: "
+                            "choose another case")
+        elif horizon < len(ours):
+            cut.append(f"{name}: {horizon - 1} steps")
+        sent.append([payload, web.encode(ours.ravel()), horizon, ours.shape[1]])
+    t = time.perf_counter()
+    results = page.evaluate(AGREE, sent)
+    browser_s = time.perf_counter() - t
+    for (name, *_), (difference, nans) in zip(cases, results, strict=True):
+        worst = max(worst, difference)
+        if nans:
+            problems.append(f"numbers: {name}: the browser's run diverges elsewhere")
+        elif not difference <= AGREEMENT:
+            problems.append(f"numbers: {name}: the browser differs from adam_course by "
+                            f"{difference:.2e} (more than {AGREEMENT:g})")
+    from adam_course import hump, moments, picture, playground
+
+    values = sorted({*playground.LR_VALUES, *playground.BETA1_VALUES, *playground.BETA2_VALUES,
+                     *playground.EPS_VALUES, *hump.NOISE_VALUES, *hump.MOMENTUM_VALUES,
+                     *moments.MU_VALUES, *moments.SIGMA_VALUES, 1e5, 2.5e-5, -0.001})
+    shown = page.evaluate("(values) => values.map(AdamCourse.readout)", values)
+    for value, text in zip(values, shown, strict=True):
+        if text != picture.readout(value):
+            problems.append(f"numbers: the browser writes {value!r} as {text!r}, the titles "
+                            f"of the book as {picture.readout(value)!r}")
+    note = (f"numbers: {len(cases)} cases agree to {worst:.1e} (browser {browser_s:.2f} s)"
+            + (f"; well-conditioned only for {', '.join(cut)}" if cut else ""))
+    return problems, note
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep the output to one line per page
         pass
@@ -261,6 +442,8 @@ class SiteChecker:
         self.requested: list[str] = []
         self.ids: dict[str, set[str]] = {}
         self.links: list[tuple[str, str]] = []
+        self.timings: dict[str, list[float]] = {}  # kind of explorer: ms per knob move
+        self.numbers_checked = self.hash_checked = False
 
     # -- event handlers -------------------------------------------------------------
     def _route(self, route):
@@ -338,6 +521,8 @@ class SiteChecker:
         self.ids[rel] = set(found["ids"])
         self.links.extend((rel, href) for href in found["links"])
 
+        notes.extend(self.check_explorers(rel))
+
         if self.axe is not None:  # last: it takes the rendered math out of the page
             notes.append(self.check_axe())
 
@@ -346,6 +531,124 @@ class SiteChecker:
         # Give late requests (fonts, async scripts) a moment to show up.
         self.page.wait_for_timeout(50)
         return self.problems, ", ".join(notes)
+
+    def check_explorers(self, rel: str) -> list[str]:
+        """Every knob of every live explorer of the page, moved from the keyboard."""
+        page = self.page
+        count = page.locator(".adam-explorer").count()
+        loaded = any(u.startswith(self.base) and urlsplit(u).path.endswith(EXPLORER_SCRIPT)
+                     for u in self.requested)
+        if not count:
+            if loaded:
+                self.problems.append(f"{EXPLORER_SCRIPT} loaded on a page without an explorer")
+            return []
+        inline = page.locator("script[data-adam-explorers]").count()
+        if inline:
+            self.problems.append(f"{inline} copies of explorers.js inside the page")
+        if not loaded:
+            self.problems.append(f"{count} explorer(s) but {EXPLORER_SCRIPT} not loaded")
+            return []
+        notes = []
+        if not self.numbers_checked:
+            self.numbers_checked = True
+            problems, note = check_agreement(page)
+            self.problems.extend(problems)
+            notes.append(note)
+        for index in range(count):
+            notes.append(self.move_knobs(rel, index))
+        return notes
+
+    def explorer_state(self, index):
+        return self.page.evaluate(EXPLORER_STATE, index)
+
+    def move(self, index, act, what):
+        """Do ``act`` (a key press or a click) and wait for explorer ``index`` to redraw;
+        returns (state before, state after, ms from the key press to the drawn figure)."""
+        before = self.explorer_state(index)
+        self.page.evaluate(ARM_KEY)
+        act()
+        try:
+            self.page.wait_for_function(
+                "([i, n]) => document.querySelectorAll('.adam-explorer')[i].explorer.redraws > n",
+                arg=[index, before["redraws"]], timeout=5000)
+        except Exception:
+            self.problems.append(f"explorer {before['id']}: {what} did not redraw it")
+            return before, None, None
+        after = self.explorer_state(index)
+        key_at = self.page.evaluate("() => window.__keyAt")
+        ms = after["drawnAt"] - key_at if key_at is not None else None
+        if (after["canvas"], after["title"], after["status"]) == (
+                before["canvas"], before["title"], before["status"]):
+            self.problems.append(f"explorer {before['id']}: {what} left the figure unchanged")
+        if not after["alt"].strip():
+            self.problems.append(f"explorer {before['id']}: no text alternative")
+        return before, after, ms
+
+    def move_knobs(self, rel, index) -> str:
+        page = self.page
+        state = self.explorer_state(index)
+        if state is None:
+            self.problems.append(f"explorer {index + 1} did not start")
+            return "explorer not started"
+        kind, ident = state["kind"], state["id"]
+        if not state["ink"]:
+            self.problems.append(f"explorer {ident}: nothing drawn")
+        times = []
+        knobs = page.evaluate(EXPLORER_KNOBS, index)
+        for knob in knobs:
+            if not knob["labelled"]:
+                self.problems.append(f"explorer {ident}: control {knob['id']} has no label")
+        # the hump and the moments have few knobs: each goes there and back again, so that
+        # their median has as many moves as the playground's
+        rounds = 1 if kind == "playground" else 3
+        for knob in [k for _ in range(rounds) for k in knobs]:
+            if not knob["enabled"]:
+                continue
+            knob = {**knob, **next(k for k in page.evaluate(EXPLORER_KNOBS, index)
+                                   if k["id"] == knob["id"])}  # where it is now
+            if knob["tag"] == "SELECT":
+                key = "ArrowUp" if knob["atEnd"] else "ArrowDown"
+            elif knob["type"] == "number":
+                key = "ArrowUp"
+            else:
+                key = "ArrowLeft" if knob["atEnd"] else "ArrowRight"
+            locator = page.locator(f"#{knob['id']}")
+            locator.focus()
+            _, after, ms = self.move(index, lambda k=key: page.keyboard.press(k),
+                                     f"{key} on {knob['id']}")
+            if ms is not None:
+                times.append(ms)
+        if kind == "playground":  # a click on the landscape sets the start
+            box = page.locator(".adam-explorer").nth(index).locator("canvas").bounding_box()
+            before, after, _ = self.move(index, lambda: page.mouse.click(
+                box["x"] + 0.3 * box["width"], box["y"] + 0.4 * box["height"]), "a click")
+            try:  # the hash is written once the reader pauses
+                page.wait_for_function("() => decodeURIComponent(location.hash)"
+                                       ".includes('start=')", timeout=3000)
+            except Exception:
+                self.problems.append(f"explorer {ident}: the click's start is not in the hash")
+            page.locator(f"#{ident}-optimizer").select_option("sgd")
+            page.wait_for_timeout(50)
+            page.locator(f"#{ident}-lr").focus()
+            _, after, _ = self.move(index, lambda: page.keyboard.press("End"), "End on lr")
+            if after and "diverged" not in after["status"]:
+                self.problems.append(f"explorer {ident}: lr at its largest does not say "
+                                     "that the run diverged")
+        if times:
+            self.timings.setdefault(kind, []).extend(times)
+        if index == 0 and not self.hash_checked:  # a link to the setting brings it back
+            self.hash_checked = True
+            page.wait_for_timeout(400)  # the hash is written 250 ms after the last move
+            state = self.explorer_state(index)
+            page.goto(self.base + rel + "#" + state["hash"].lstrip("#"), wait_until="load")
+            page.wait_for_function("() => document.querySelectorAll('.adam-explorer')[0]"
+                                   ".explorer")
+            again = self.explorer_state(index)
+            if (again["title"], again["status"]) != (state["title"], state["status"]):
+                self.problems.append(f"explorer {ident}: the link {state['hash']} shows "
+                                     f"{again['title']!r}, not {state['title']!r}")
+        median = statistics.median(times) if times else float("nan")
+        return f"{kind} {len(times)} moves, median {median:.1f} ms"
 
     def check_axe(self) -> str:
         """axe-core's WCAG 2 A/AA rules, on the page as loaded (solutions folded)."""
@@ -390,9 +693,44 @@ class SiteChecker:
             path = self.root / rel
             if not path.exists():
                 problems.append(f"{page}: link to missing file {rel}")
-            elif fragment and rel in self.ids and unquote(fragment) not in self.ids[rel]:
+            elif fragment and rel in self.ids and unquote(fragment).split("?")[0] not in (
+                    self.ids[rel]):  # (#explorer-id?lr=0.1: a setting of a live explorer)
                 problems.append(f"{page}: link to missing anchor {rel}#{fragment}")
         return sorted(set(problems))
+
+
+def explorer_timings(root: Path, moves: int = 1) -> list[tuple[str, str, int, float, float]]:
+    """Each live explorer of the site at ``root``: (page, explorer, knob moves, median and
+    max ms from the key press to the redrawn figure), every knob moved ``moves`` times
+    (`make bench` prints them; the site check asserts the median per kind)."""
+    from playwright.sync_api import sync_playwright
+
+    server = serve(root)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    rows = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            checker = SiteChecker(root, base, browser)
+            checker.page.set_default_timeout(60000)  # a benchmark: a busy machine is slower
+            checker.hash_checked = checker.numbers_checked = True
+            for rel in site_pages(root):
+                if 'class="adam-explorer"' not in (root / rel).read_text("utf-8", "replace"):
+                    continue
+                checker.page.goto(base + rel, wait_until="load")
+                count = checker.page.locator(".adam-explorer").count()
+                for index in range(count):
+                    checker.timings = {}
+                    for _ in range(moves):
+                        checker.move_knobs(rel, index)
+                    times = [t for ts in checker.timings.values() for t in ts]
+                    ident = checker.page.locator(".adam-explorer").nth(index).get_attribute("id")
+                    rows.append((rel, ident, len(times), statistics.median(times), max(times)))
+            browser.close()
+    finally:
+        server.shutdown()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -437,6 +775,14 @@ def main(argv: list[str] | None = None) -> int:
             for problem in checker.check_links():
                 page, detail = problem.split(": ", 1)
                 failures.setdefault(page, []).append(detail)
+            for kind, times in checker.timings.items():
+                median = statistics.median(times)
+                print(f"explorer {kind}: {len(times)} knob moves, move-to-redraw median "
+                      f"{median:.1f} ms, max {max(times):.1f} ms (budget: median "
+                      f"{REDRAW_BUDGET_MS:g} ms)")
+                if median > REDRAW_BUDGET_MS:
+                    failures.setdefault("explorers", []).append(
+                        f"{kind}: median move-to-redraw {median:.1f} ms > {REDRAW_BUDGET_MS:g}")
             browser.close()
     finally:
         server.shutdown()

@@ -31,7 +31,16 @@ PLANTED = {
                   + "x = 1  # " + "a" * 400 + "</pre>", "code block wider than the column"),
     "page-error": ("<script>undefined_function()</script>", "page error"),
     "dead-link": ("<p><a href='clean.html#nowhere'>gone</a></p>", "nowhere"),
+    # the live explorers (adam_course/explorers.js): here with Adam's eps inside the root
+    "wrong-numbers": ("{explorer}<script src='_static/adam-explorers.js'></script>",
+                      "numbers: adam on bowl: the browser differs from adam_course"),
+    "explorer-without-script": ("{explorer}", "explorer(s) but _static/adam-explorers.js "
+                                "not loaded"),
+    "script-without-explorer": ("<script src='_static/adam-explorers.js'></script>",
+                                "loaded on a page without an explorer"),
 }
+BUG = ("x[i] = p - (lr * mhat) / (Math.sqrt(vhat) + eps);",
+       "x[i] = p - (lr * mhat) / Math.sqrt(vhat + eps);")
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +53,17 @@ def results(tmp_path_factory):
 
     from playwright.sync_api import sync_playwright
 
+    from adam_course import moments, web
+
     root = tmp_path_factory.mktemp("site")
     (root / "dot.png").write_bytes(base64.b64decode(PNG))
+    (root / "_static").mkdir()
+    assert web.script().count(BUG[0]) == 1
+    (root / "_static" / "adam-explorers.js").write_text(web.script().replace(*BUG), "utf-8")
+    explorer = moments.static_explorer([(0.9, 0.999)], steps=100).page_html(inline_script=False)
     for name, (body, _) in PLANTED.items():
-        (root / f"{name}.html").write_text(ARTICLE.format(body), encoding="utf-8")
+        (root / f"{name}.html").write_text(ARTICLE.format(body.replace("{explorer}", explorer)),
+                                           encoding="utf-8")
     server = check_site.serve(root)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     found = {}
