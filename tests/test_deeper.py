@@ -136,7 +136,7 @@ def test_word_counts_separate_main_text_boxes_and_exercises():
         "what verifies or digresses into going-deeper boxes, or cut"]
 
 
-def test_check_wants_a_takeaway_in_the_first_cell():
+def test_check_wants_a_takeaway_in_the_title_cell():
     notebook = chapter()
     assert not [p for p in nb.check(notebook, {}) if "no takeaway" in p]
     notebook["cells"][0] = md(TITLE.replace("takeaway\nOne", "tip\nOne"))

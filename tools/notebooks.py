@@ -379,9 +379,9 @@ def check(notebook: dict, entries, max_words: int | None = None) -> list[str]:
     inside = set(solution_cells(cells))
     deeper = {i for _, code in regions for i in code}
     first = next((c for c in cells if c["cell_type"] == "markdown"), None)
-    if first is not None and not any(
+    if first is not None and text(first).startswith("# ") and not any(
             "takeaway" in _classes(m["options"]) for m in ADMONITION.finditer(text(first))):
-        problems.append("no takeaway: the first markdown cell (the chapter's title) should hold "
+        problems.append("no takeaway: the chapter's title cell should hold "
                         "an admonition of class 'takeaway', the chapter's line in one sentence "
                         "(CONTRIBUTING.md)")
     for index, cell in enumerate(cells):
