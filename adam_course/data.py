@@ -15,7 +15,8 @@ import numpy as np
 
 from adam_course import checks
 
-__all__ = ["Digits", "load_digits", "stratified_split", "LinearRegression", "LogisticRegression"]
+__all__ = ["Digits", "load_digits", "digits_description", "stratified_split", "LinearRegression",
+           "LogisticRegression"]
 
 
 # --- the digits (for a network) -----------------------------------------------------------
@@ -92,14 +93,23 @@ def stratified_split(y, n_take, rng):
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def _digits_file():
-    """The digits as scikit-learn ships them: 64 pixel values (0-16) and a label per row."""
+def digits_description() -> str:
+    """scikit-learn's description of the digits (``load_digits().DESCR``), read from the same
+    installation without importing it. Chapter 7: it says who wrote the 1,797 images."""
+    return (_sklearn_datasets() / "descr" / "digits.rst").read_text(encoding="utf-8")
+
+
+def _sklearn_datasets() -> Path:
     package = importlib.util.find_spec("sklearn")
     if package is None or not package.submodule_search_locations:
         raise ModuleNotFoundError("load_digits reads the digits that scikit-learn ships: "
                                   "pip install scikit-learn")
-    path = Path(package.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
-    data = np.loadtxt(path, delimiter=",")
+    return Path(package.submodule_search_locations[0]) / "datasets"
+
+
+def _digits_file():
+    """The digits as scikit-learn ships them: 64 pixel values (0-16) and a label per row."""
+    data = np.loadtxt(_sklearn_datasets() / "data" / "digits.csv.gz", delimiter=",")
     return data[:, :-1], data[:, -1].astype(np.int64)
 
 

@@ -12,7 +12,13 @@ from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.linear_model import LogisticRegression as SklearnLogistic
 from sklearn.metrics import log_loss
 
-from adam_course.data import LinearRegression, LogisticRegression, load_digits, stratified_split
+from adam_course.data import (
+    LinearRegression,
+    LogisticRegression,
+    digits_description,
+    load_digits,
+    stratified_split,
+)
 
 PROBLEMS = {
     "linear": lambda: LinearRegression(n=200, dim=3, noise=0.5, seed=1),
@@ -224,8 +230,16 @@ def test_digits_are_sklearns_images_split_and_standardised_on_the_training_part(
     assert abs(digits.X_val.mean()) > 1e-3  # not standardised on its own statistics
 
 
+def test_digits_description_is_scikit_learns_descr():
+    """The text chapter 7 quotes: the 1,797 images were written by 13 people (the UCI test set)."""
+    text = digits_description()
+    assert text == sklearn_digits().DESCR
+    assert "1797" in text and "different 13" in text
+
+
 def test_load_digits_does_not_import_scikit_learn():
-    code = ("import sys; from adam_course.data import load_digits; load_digits(); "
+    code = ("import sys; from adam_course.data import load_digits, digits_description; "
+            "load_digits(); digits_description(); "
             "assert 'sklearn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

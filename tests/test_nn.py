@@ -4,6 +4,7 @@ R networks at once giving what R single networks give (tests/test_nn_torch.py tr
 against torch.optim)."""
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import torch  # test dependency (requirements-test.txt): missing torch fails, never skips
 from reference import central_differences
 
-from adam_course import optim
+from adam_course import nn, optim
 from adam_course.data import load_digits
 from adam_course.nn import MLP, train
 
@@ -53,6 +54,19 @@ def test_loss_and_grad_match_torch_autograd():
     torch_grad = np.concatenate([np.concatenate([W.grad.numpy().ravel(), b.grad.numpy()])
                                  for W, b in tensors])
     np.testing.assert_allclose(grad, torch_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_the_hidden_units_tanh_is_numpys_to_round_off_and_saturates_exactly():
+    """nn computes tanh from exp (twice as fast); against np.tanh on 0, tiny, moderate and
+    huge inputs, where e^(2a) underflows to 0 or overflows to inf without a warning."""
+    a = np.concatenate([[0.0, 1e-300, -1e-300, 354.0, -354.0, 356.0, -356.0, 1e308, -1e308],
+                        np.linspace(-20, 20, 4001)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nn._tanh(a.copy())
+    np.testing.assert_allclose(got, np.tanh(a), rtol=0, atol=5e-16)
+    assert np.array_equal(got[5:9], [1.0, -1.0, 1.0, -1.0])
+    assert np.all(np.abs(got) <= 1.0)
 
 
 def test_loss_at_a_small_init_is_ln_10():
@@ -109,7 +123,8 @@ def test_adam_training_reduces_the_loss_and_learns(small_digits):
     start = model.loss(params, X, y)
     params, history = train(optim.adam(lr=1e-2), model, params, X, y, epochs=8, batch_size=32,
                             X_test=X_test, y_test=y_test)
-    assert set(history) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}
+    assert set(history) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy",
+                            "minibatch_loss"}
     assert all(v.shape == (8,) for v in history.values())
     assert history["train_loss"][-1] < 0.2 * start
     assert history["train_loss"][-1] == pytest.approx(model.loss(params, X, y), rel=1e-12)
@@ -180,6 +195,54 @@ def test_a_run_that_diverges_later_keeps_its_earlier_epochs(small_digits):
     np.testing.assert_array_equal(history["train_loss"][:2], two_epochs["train_loss"])
     assert np.all(np.isfinite(two_epochs["train_loss"]))
     assert np.all(np.isnan(history["train_loss"][2:]))
+
+
+def test_minibatch_loss_is_the_epochs_mean_loss_per_image_when_it_was_used(small_digits):
+    """Against the loop written out by hand: each minibatch's mean loss, weighted by its size
+    (the last minibatch of 300 images holds 12 of them), before the step it gives."""
+    X, y, _, _ = small_digits
+    model, sgd = MLP((64, 8, 10)), optim.sgd(lr=0.1, momentum=0.9)
+    _, history = train(sgd, model, model.init(), X, y, epochs=2, batch_size=32, seed=5)
+    params, state, rng = model.init(), sgd.init(model.init()), np.random.default_rng(5)
+    for epoch in range(2):
+        order, total = rng.permutation(len(X)), 0.0
+        for start in range(0, len(X), 32):
+            batch = order[start:start + 32]
+            loss, grad = model.loss_and_grad(params, X[batch], y[batch])
+            total += loss * len(batch)
+            params, state = sgd.step(params, grad, state)
+        assert history["minibatch_loss"][epoch] == pytest.approx(total / len(X), rel=1e-12)
+    assert len(batch) == 12
+    # not the training loss after the epoch: the weights moved while the epoch ran
+    assert history["minibatch_loss"][0] > 1.2 * history["train_loss"][0]
+
+
+def test_curves_chooses_the_data_sets_evaluated_after_every_epoch(digits_split):
+    """curves=("val",): val after every epoch, the training set only after the last, with the
+    same numbers as the default; the weights do not depend on it."""
+    X, y, X_val, y_val = digits_split
+    model, adam = MLP((64, 8, 10)), optim.adam(lr=np.array([0.01, 0.03]))
+    args = dict(epochs=3, batch_size=40, seed=[0, 1], X_val=X_val, y_val=y_val)
+    every, history = train(adam, model, model.init(seed=[0, 1]), X, y, **args)
+    some, only_val = train(adam, model, model.init(seed=[0, 1]), X, y, curves=("val",), **args)
+    np.testing.assert_array_equal(some, every)
+    for key in ("val_loss", "val_accuracy", "minibatch_loss"):
+        np.testing.assert_array_equal(only_val[key], history[key])
+    for key in ("train_loss", "train_accuracy"):
+        assert np.all(np.isnan(only_val[key][:, :2]))
+        np.testing.assert_array_equal(only_val[key][:, 2], history[key][:, 2])
+    _, at_the_end = train(adam, model, model.init(seed=[0, 1]), X, y, curves=(), **args)
+    assert np.all(np.isnan(at_the_end["val_loss"][:, :2]))
+    np.testing.assert_array_equal(at_the_end["val_loss"][:, 2], history["val_loss"][:, 2])
+
+
+@pytest.mark.parametrize("curves", ["val", ("valid",), 3])
+def test_bad_curves_raise_a_value_error_naming_them(digits_split, curves):
+    X, y, _, _ = digits_split
+    model = MLP((64, 4, 10))
+    with pytest.raises(ValueError, match="curves"):
+        train(optim.sgd(lr=0.1), model, model.init(), X, y, epochs=1, batch_size=40,
+              curves=curves)
 
 
 @pytest.mark.parametrize("sizes", [(), (64,), (64, 0, 10), (64, 2.5, 10), (True, 3), "ab", 5],
@@ -315,7 +378,8 @@ def test_training_many_networks_is_training_each_alone(digits_split, make):
     params, history = train(make(lrs), model, model.init(seed=seeds), X, y, epochs=3,
                             batch_size=25, seed=seeds, X_val=X_val, y_val=y_val)
     assert params.shape == (6, model.n_params)
-    assert set(history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert set(history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                            "minibatch_loss"}
     for r, (seed, lr) in enumerate(zip(seeds, lrs, strict=True)):
         alone, history_alone = train(make(lr), model, model.init(seed=seed), X, y, epochs=3,
                                      batch_size=25, seed=seed, X_val=X_val, y_val=y_val)

@@ -135,3 +135,22 @@ def test_a_schedule_through_lambdalr_trains_to_the_same_weights(digits):
         train_in_torch(network, adam, X, y, seed=5, schedule=schedule)
         difference = np.max(np.abs(params - flat(network)))
         assert difference < 1e-10 if agree else difference > 1e-6
+
+
+def test_the_chapters_cosine_is_torchs_cosine_annealing():
+    """Chapter 7's cosine decay, alpha_t = alpha (1 + cos(pi (t - 1) / T)) / 2 for the steps
+    t = 1 ... T, is CosineAnnealingLR(T_max=T) stepped after every optimizer step: the first
+    step has the full step size, the last a small one, not 0."""
+    steps, lr = 340, 0.01
+    p = torch.nn.Parameter(torch.zeros(1))
+    sgd = torch.optim.SGD([p], lr=lr)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=steps)
+    rates = []
+    for _ in range(steps):
+        rates.append(sgd.param_groups[0]["lr"])
+        sgd.step()
+        cosine.step()
+    t = np.arange(1, steps + 1)
+    np.testing.assert_allclose(rates, lr * 0.5 * (1 + np.cos(np.pi * (t - 1) / steps)),
+                               rtol=1e-10, atol=1e-15)
+    assert rates[0] == lr and 0 < rates[-1] < 1e-4 * lr
