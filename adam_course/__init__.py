@@ -13,6 +13,8 @@ One line per module:
 - :mod:`adam_course.sweeps` -- a grid of hyperparameters as one batch of runs, its heat map
 - :mod:`adam_course.data` -- data sets: synthetic regression and classification, the digits
   split three ways (chapter 7)
+- :mod:`adam_course.precision` -- rounding to bfloat16; Adam with every number rounded to a 16-bit
+  format (chapter 8)
 - :mod:`adam_course.nn` -- a small MLP with backpropagation written out by hand, many networks
   trained at once on a runs axis (chapter 7)
 - :mod:`adam_course.exercises` -- friendly checkers for the coding exercises: a package, its

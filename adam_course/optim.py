@@ -347,7 +347,7 @@ def nadam_update(params, g, state, *, lr, betas, eps, momentum_decay=4e-3):
 class LionState(NamedTuple):
     """Lion's state: the step count ``t`` and ``m`` (``exp_avg`` in the usual PyTorch ports;
     torch itself has no Lion), the EMA of g with decay ``beta2``. Lion keeps no second
-    moment: half of Adam's memory. Chapter 8."""
+    moment: half of Adam's optimizer state. Chapter 8."""
 
     t: int
     m: np.ndarray

@@ -207,3 +207,33 @@ def test_keras_nadam_is_nadam_with_momentum_decay_one():
     np.testing.assert_allclose(ours, keras, rtol=1e-12)
     torch_default = run(optim.nadam(lr=0.01, eps=1e-7), grads, theta0)
     assert np.abs(torch_default - keras).max() > 1e-3
+
+
+def optax_nadam(theta0, grads, lr, b1, b2, eps):
+    """optax.nadam = optax.adam(nesterov=True), transcribed from optax/_src/transform.py
+    (scale_by_adam, nesterov branch) at commit 2edbcbe2390d of google-deepmind/optax:
+
+        mu_hat = b1 * bias_correction(mu, b1, count + 1) + (1 - b1) * bias_correction(g, b1, count)
+        nu_hat = bias_correction(nu, b2, count);   update = -lr * mu_hat / (sqrt(nu_hat) + eps)
+
+    where bias_correction(x, b, n) = x / (1 - b^n) and count is the step number t."""
+    theta, mu, nu, out = theta0.copy(), np.zeros_like(theta0), np.zeros_like(theta0), [theta0]
+    for t, g in enumerate(grads, start=1):
+        mu = b1 * mu + (1 - b1) * g
+        nu = b2 * nu + (1 - b2) * g * g
+        mu_hat = b1 * mu / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1**t)
+        theta = theta - lr * mu_hat / (np.sqrt(nu / (1 - b2**t)) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+def test_optax_nadam_is_nadam_with_a_constant_momentum():
+    """optax's nadam keeps mu_t = beta1 from the first step: torch's schedule with a huge
+    momentum_decay (0.96^(t psi) = 0), where torch's default keeps mu_t near beta1 / 2."""
+    rng = np.random.default_rng(6)
+    grads, theta0 = rng.normal(size=(120, 3)), rng.normal(size=3)
+    optax = optax_nadam(theta0, grads, 0.01, 0.9, 0.999, 1e-8)
+    ours = run(optim.nadam(lr=0.01, momentum_decay=1e4), grads, theta0)
+    np.testing.assert_allclose(ours, optax, rtol=1e-12)
+    torch_default = run(optim.nadam(lr=0.01), grads, theta0)
+    assert np.abs(torch_default - optax).max() > 1e-3

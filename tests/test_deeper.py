@@ -18,6 +18,10 @@ BOX = (":::{admonition} Going deeper: a side question\n:class: dropdown deeper\n
        "The box's prose.\n:::")
 
 
+TITLE = ("# A chapter\n\n:::{admonition} The takeaway\n:class: important takeaway\nOne "
+         "sentence.\n:::\n\nThe main text, five words.")
+
+
 def md(source, **meta):
     return {"cell_type": "markdown", "metadata": meta, "source": source}
 
@@ -31,7 +35,7 @@ def code(source, output=None, **meta):
 
 def chapter():
     return {"cells": [
-        md("# A chapter\n\nThe main text, five words."),
+        md(TITLE),
         md("Some more main text.\n\n" + BOX),
         code("print('first')", "FIRST-IN-BOX\n"),
         code("print('second')", "SECOND-IN-BOX\n"),
@@ -120,12 +124,30 @@ def test_word_counts_separate_main_text_boxes_and_exercises():
                                 "<!--cite:t:kingma2015adam-->Kingma and Ba [2015]<!--/cite-->"
                                 " said."))
     counts = nb.word_counts(notebook)
-    # main: "A chapter" 2 + 5 + 4 + 5 + "The end Kingma and Ba [2015] said." 7: a heading and a
-    # citation's text count, math, code and markup do not; a box's and an exercise's title count
-    assert counts == {"main": 23, "deeper": 8, "exercises": 7}
+    # main: "A chapter" 2 + "The takeaway One sentence." 4 + 5 + 4 + 5 + "The end Kingma and Ba
+    # [2015] said." 7: a heading, an admonition's title and a citation's text count, math, code
+    # and markup do not; a box's and an exercise's title count
+    assert counts == {"main": 27, "deeper": 8, "exercises": 7}
     nb.fold(notebook)
     entries = nb._bibliography()
-    assert not [p for p in nb.check(notebook, entries, max_words=23) if "main text" in p]
-    assert [p for p in nb.check(notebook, entries, max_words=22) if "main text" in p] == [
-        "the main text is 23 words, more than 22 (tools/notebooks.py words counts them): fold "
+    assert not [p for p in nb.check(notebook, entries, max_words=27) if "main text" in p]
+    assert [p for p in nb.check(notebook, entries, max_words=26) if "main text" in p] == [
+        "the main text is 27 words, more than 26 (tools/notebooks.py words counts them): fold "
         "what verifies or digresses into going-deeper boxes, or cut"]
+
+
+def test_check_wants_a_takeaway_in_the_title_cell():
+    notebook = chapter()
+    assert not [p for p in nb.check(notebook, {}) if "no takeaway" in p]
+    notebook["cells"][0] = md(TITLE.replace("takeaway\nOne", "tip\nOne"))
+    assert [p for p in nb.check(notebook, {}) if "no takeaway" in p]
+
+
+@pytest.mark.parametrize("prose", ["as exercise {ref}`ex-step` shows",
+                                   "Exercise\n{ref}`ex-step` derives it"])
+def test_check_finds_the_word_exercise_before_a_ref_to_one(prose):
+    notebook = chapter()
+    notebook["cells"][4] = md(prose)
+    assert [p for p in nb.check(notebook, {}) if "reads 'exercise Exercise" in p]
+    notebook["cells"][4] = md("as {ref}`ex-step` shows, and the exercise below")
+    assert not [p for p in nb.check(notebook, {}) if "reads 'exercise Exercise" in p]

@@ -17,8 +17,9 @@ Commands (NOTEBOOK defaults to notebooks/*.ipynb):
             not folded, a cell outside both is, a solution or a box is not a dropdown, a box
             does not end its cell or its title does not start with "Going deeper", a
             solution is left open at the end of a notebook, a citation is not in the
-            JupyterLab form or has a stale text, or (with --max-words N) a chapter's main
-            text is longer than N words. `make lint` runs it.
+            JupyterLab form or has a stale text, the first markdown cell has no takeaway
+            admonition, "exercise {ref}`ex-...`" doubles the word, or (with --max-words N) a
+            chapter's main text is longer than N words. `make lint` runs it.
   words     each chapter's words: main text (the prose a reader meets without opening
             anything: markdown outside exercises, solutions and going-deeper boxes, without
             display math, code, directive options and markup), going-deeper boxes, and
@@ -65,6 +66,8 @@ BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ 
 ADMONITION = re.compile(r"^(?P<fence>`{3,}|:{3,})\{admonition\}(?P<title>[^\n]*)\n"
                         r"(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)", re.MULTILINE)
 DEEPER_TITLE = "Going deeper"
+# "exercise {ref}`ex-...`" renders as "exercise Exercise 3.2"
+REF_WORD = re.compile(r"\b[Ee]xercises?[ \t\n]+\{ref\}`ex-[^`]*`")
 EXERCISE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{exercise\}[^\n]*\n.*?^(?P=fence)[ \t]*(\n|$)",
                       re.MULTILINE | re.DOTALL)
 ROLE = re.compile(r"\{cite(?::(?P<role>[a-z]+))?\}`(?P<keys>[^`]+)`")
@@ -375,6 +378,17 @@ def check(notebook: dict, entries, max_words: int | None = None) -> list[str]:
     problems += deeper_problems
     inside = set(solution_cells(cells))
     deeper = {i for _, code in regions for i in code}
+    first = next((c for c in cells if c["cell_type"] == "markdown"), None)
+    if first is not None and text(first).startswith("# ") and not any(
+            "takeaway" in _classes(m["options"]) for m in ADMONITION.finditer(text(first))):
+        problems.append("no takeaway: the chapter's title cell should hold "
+                        "an admonition of class 'takeaway', the chapter's line in one sentence "
+                        "(CONTRIBUTING.md)")
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and (m := REF_WORD.search(text(cell))):
+            problems.append(f"cell {index}: {' '.join(m[0].split())!r} reads 'exercise "
+                            "Exercise 3.2' (a {ref} to an exercise already says 'Exercise'): "
+                            "drop the word")
     if max_words is not None and (main := word_counts(notebook)["main"]) > max_words:
         problems.append(f"the main text is {main} words, more than {max_words} (tools/notebooks.py "
                         "words counts them): fold what verifies or digresses into going-deeper "

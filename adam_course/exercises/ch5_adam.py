@@ -161,5 +161,5 @@ def check_adam_step(fn) -> Feedback:
 def adam_step_bound(beta1, beta2):
     """The largest ``|m_hat| / sqrt(v_hat)`` any gradient stream can give (for ``beta1**2 <
     beta2``), ``(1 - beta1) / sqrt((1 - beta2) (1 - beta1**2 / beta2))``: 7.27 for the defaults.
-    Chapter 5."""
+    Chapter 5 states it; chapter 6 derives it."""
     return (1 - beta1) / np.sqrt((1 - beta2) * (1 - beta1**2 / beta2))

@@ -35,7 +35,7 @@ STREAM_MAX = 100_000
 
 def check_adam_stream(fn) -> Feedback:
     """Check ``fn(beta1, beta2) -> gradients``: a stream on which Adam's step comes close to its
-    bound. Chapter 6 (the bound is chapter 5's).
+    bound. Chapter 6 (which derives the bound).
 
     For each pair of :data:`STREAM_PAIRS`, ``fn`` returns a 1-D array of at most
     :data:`STREAM_MAX` finite gradients of one coordinate (a list will do); Adam
