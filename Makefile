@@ -164,7 +164,7 @@ check-all: $(TEST_STAMP) $(AXE)
 # JupyterLab shows as text (fix both: make strip).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check adam_course tests benchmarks notebooks tools book/_ext
-	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
+	$(BIN)/python tools/notebooks.py check --max-words 3500 $(NOTEBOOKS)
 	@if [ -n "$(NOTEBOOKS)" ]; then \
 	  $(BIN)/nbstripout --keep-id --verify $(NOTEBOOKS) \
 	    || { echo "Notebooks above have outputs: run 'make strip'."; exit 1; }; \
