@@ -1,7 +1,11 @@
 # From SGD to Adam -- build, test and serve the book.
 #
 #   make book    execute every notebook and build the site into _build/html
-#   make test    lint, unit tests, every notebook, a clean book build, browser check
+#   make test    lint, unit tests, every notebook (nbval, another platform), a clean book
+#                build, browser check of the site (5 minutes)
+#   make check-all  after make test: JupyterLab, visible solutions, the student edition, the
+#                PDF, make portable
+#   make portable   every notebook under forced BLAS kernels, thread counts and numpy SIMD
 #   make lab     JupyterLab in notebooks/ (MyST rendered, solutions folded, no news pop-up)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make student the student edition: _build/student/html and _build/student/notebooks
@@ -36,9 +40,10 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 CELL_TIMEOUT ?= 120
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: help book test lint unit notebooks check-site check-student check-lab lab serve \
-        bench bench-lab strip student pdf check-pdf publish clean distclean setup setup-test constraints \
-        mutate check-visible
+.PHONY: help book test check-all lint unit notebooks portable check-site check-site-selftest \
+        check-site-pages check-student check-lab \
+        lab serve bench bench-lab strip student pdf check-pdf publish clean distclean setup \
+        setup-test constraints mutate check-visible
 
 NEED := tools/need
 REMOTE ?= origin
@@ -59,7 +64,7 @@ fresh_book = if [ ! -f _build/html/index.html ] || [ ! -d _build/jupyter_execute
 	  $(MAKE) --no-print-directory book; fi
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,20p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment ---------------------------------------------------------------------
 
@@ -108,45 +113,49 @@ book: $(BOOK_STAMP)
 
 # --- tests -----------------------------------------------------------------------------
 
-# make test runs, in this order, stopping at the first failure:
-#   lint -> unit -> check-lab and book -> check-site and check-student
-# check-lab runs every notebook top to bottom in a fresh kernel (in JupyterLab) and fails on
-# any error, so it stands in for `make notebooks` (nbval), which stays available on its own.
-# It and the clean book build both execute every notebook, so they run side by side, one
-# per core; so do the two browser checks of the sites (the student edition is built from
-# the book's executed notebooks: no notebook runs again). See the README for the phase times.
-# TEST_JOBS=1 runs everything one after the other.
+# make test: lint, then two lanes side by side, one per core (tools/phases.sh):
+#   unit -> check-site-selftest -> notebooks -> (once the book is built) check-site-pages
+#            the unit tests, the site check's own test, nbval under another platform (NBVAL_ENV)
+#   book -> check-site-pages
+#            the clean book build, then the browser check of the site's pages
+# The two check-site-pages share the site's pages (check_site.py --share): each page is
+# checked once, by whichever lane is free first.
+# stopping at the first failure, and printing each phase's wall and CPU time. So every make
+# test executes every notebook on two platforms: this machine's own (the book) and an old
+# one (nbval). See the README for the phase times. TEST_JOBS=1 runs the phases one after
+# the other. make check-all runs what is slower or needs more than a browser (below).
 TEST_JOBS ?= 2
+PHASES = MAKE_CMD="$(MAKE) --no-print-directory"; source tools/phases.sh
 
 test: export REQUIRE_BROWSER = 1
-test: $(TEST_STAMP) $(AXE)  # axe-core before check-site and check-student run side by side (two npm installs into one prefix collide)
+test: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium npm
-	@phase() { \
-	  local start=$$SECONDS; echo; echo "==> make $$1"; \
-	  if $(MAKE) --no-print-directory $$1; then \
-	    echo "==> make $$1: passed in $$(( SECONDS - start )) s"; \
-	  else \
-	    echo "==> make $$1: FAILED after $$(( SECONDS - start )) s"; return 1; \
-	  fi; \
-	}; \
-	both() { \
-	  local logs; logs=$$(mktemp -d); \
-	  echo; echo "==> make $$1 and make $$2, side by side (output follows when both end)"; \
-	  ( for t in $$1; do phase $$t || exit 1; done ) > "$$logs/1" 2>&1 & local p1=$$!; \
-	  ( for t in $$2; do phase $$t || exit 1; done ) > "$$logs/2" 2>&1 & local p2=$$!; \
-	  local rc1=0 rc2=0; wait $$p1 || rc1=$$?; wait $$p2 || rc2=$$?; \
-	  cat "$$logs/1" "$$logs/2"; rm -rf "$$logs"; \
-	  [ $$rc1 -eq 0 ] && [ $$rc2 -eq 0 ]; \
-	}; \
-	fail() { echo; echo "==> make test: FAILED"; exit 1; }; \
-	total=$$SECONDS; \
-	phase lint || fail; \
-	phase unit || fail; \
-	if [ "$(TEST_JOBS)" -ge 2 ]; then both check-lab book || fail; \
-	else phase check-lab || fail; phase book || fail; fi; \
-	if [ "$(TEST_JOBS)" -ge 2 ]; then both check-site check-student || fail; \
-	else phase check-site || fail; phase check-student || fail; fi; \
+	@$(PHASES); total=$$SECONDS; \
+	phase lint || fail test; \
+	if [ "$(TEST_JOBS)" -ge 2 ]; then \
+	  export SITE_SHARE=$$(mktemp -d); \
+	  lanes "unit check-site-selftest notebooks @book check-site-pages" "book check-site-pages" \
+	    || { rm -rf "$$SITE_SHARE"; fail test; }; rm -rf "$$SITE_SHARE"; \
+	else for t in unit check-site-selftest notebooks book check-site-pages; do \
+	  phase $$t || fail test; done; fi; \
 	echo; echo "==> make test: all phases passed in $$(( SECONDS - total )) s"
+
+# make check-all (after make test, which built the book; .ci/run runs both): every chapter
+# in JupyterLab and every visible solution (check-visible) beside the student edition's build
+# and check and the PDF, then make portable. Every phase runs even after one fails; make
+# check-all fails if any did.
+check-all: export REQUIRE_BROWSER = 1
+check-all: $(TEST_STAMP) $(AXE)
+	@$(NEED) chromium npm tex poppler
+	@$(PHASES); total=$$SECONDS; failed=""; \
+	if [ "$(TEST_JOBS)" -ge 2 ]; then \
+	  lanes "check-lab check-visible" "check-student pdf check-pdf" \
+	    || failed="$$failed (a phase above)"; \
+	else for t in check-lab check-visible check-student pdf check-pdf; do \
+	  phase $$t || failed="$$failed $$t"; done; fi; \
+	phase portable || failed="$$failed portable"; \
+	echo; if [ -n "$$failed" ]; then echo "==> make check-all: FAILED:$$failed"; exit 1; fi; \
+	echo "==> make check-all: all phases passed in $$(( SECONDS - total )) s"
 
 # ruff's settings are in pyproject.toml (it also lints the notebooks). Notebooks must be
 # committed without outputs: nbstripout --verify fails if one has any (fix: make strip).
@@ -155,7 +164,7 @@ test: $(TEST_STAMP) $(AXE)  # axe-core before check-site and check-student run s
 # JupyterLab shows as text (fix both: make strip).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check adam_course tests benchmarks notebooks tools book/_ext
-	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
+	$(BIN)/python tools/notebooks.py check --max-words 3500 $(NOTEBOOKS)
 	@if [ -n "$(NOTEBOOKS)" ]; then \
 	  $(BIN)/nbstripout --keep-id --verify $(NOTEBOOKS) \
 	    || { echo "Notebooks above have outputs: run 'make strip'."; exit 1; }; \
@@ -165,25 +174,48 @@ lint: $(TEST_STAMP)
 	    || { echo "$$nb is not in _toc.yml: add it (and link it from book/intro.md)"; exit 1; }; \
 	done
 
-# Unit tests (tests/site is the browser check, run by check-site after the build).
+# Unit tests (tests/site is the browser check, run by check-site after the build), with the
+# ten slowest listed.
 unit: $(TEST_STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests --ignore=tests/site
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests --ignore=tests/site --durations=10
 
 # Every notebook runs top to bottom in a fresh kernel. --nbval-lax: a cell that raises
 # fails the test, outputs are not compared (the notebooks are committed without outputs,
 # so there is nothing to compare; plain --nbval would also pass but would compare any
 # output someone forgot to strip). --nbval-current-env: the kernel is .venv's Python.
+# It runs under the numerical environment NBVAL_ENV of tools/portable.py (default "oldest":
+# OpenBLAS's Prescott kernel, one thread, numpy without AVX2), checked to take effect first,
+# so that make test sees a second platform beside the book build's.
+NBVAL_ENV ?= oldest
 notebooks: $(TEST_STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "no notebooks in notebooks/"; exit 1; fi
-	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+	$(BIN)/python tools/portable.py run $(NBVAL_ENV) -- \
+	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 
+# make portable: every notebook in a fresh kernel under each numerical environment of
+# tools/portable.py (forced OpenBLAS kernels, thread counts, numpy's SIMD narrowed), each
+# checked to take effect and to round differently; prints every failing cell with its assert
+# per environment. NOTEBOOKS=notebooks/07_adam_on_a_network.ipynb for one, ENVS=prescott,oldest
+# for some environments, PORTABLE_JOBS kernels at a time, STATUS=file.md to write the report.
+PORTABLE_JOBS ?= 2
+ENVS ?=
+STATUS ?=
+portable: $(TEST_STAMP)
+	$(BIN)/python tools/portable.py --jobs $(PORTABLE_JOBS) $(if $(ENVS),--envs "$(ENVS)") \
+	  $(if $(STATUS),--status "$(STATUS)") $(NOTEBOOKS)
+
 # Opens every page of the built site in headless Chromium (see tests/site/check_site.py),
-# with axe-core's WCAG 2 A/AA rules.
-check-site: $(TEST_STAMP) $(AXE)
+# with axe-core's WCAG 2 A/AA rules, after the check's own test (each problem it looks for,
+# planted in a tiny page, must be found). make test runs the two in different lanes: the
+# self-test needs no book.
+check-site: check-site-selftest check-site-pages
+check-site-selftest: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/site/test_check_site.py
-	$(BIN)/python tests/site/check_site.py _build/html
+check-site-pages: $(TEST_STAMP) $(AXE)
+	@$(NEED) chromium
+	$(BIN)/python tests/site/check_site.py _build/html $(if $(SITE_SHARE),--share "$(SITE_SHARE)")
 
 # The student edition (make student), then its tests: no solution left, every exercise
 # kept (tests/site/test_student.py), and the same browser check as the main site.

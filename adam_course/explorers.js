@@ -779,6 +779,7 @@
       const name = s.momentum ? "momentum" : "sgd";
       const knobs = [`lr = ${readout(s.lr)}`, `noise = ${readout(s.noise)}`];
       if (s.momentum) knobs.push(`momentum = ${readout(s.momentum)}`);
+      knobs.push(`${s.steps} steps`);  // the axes are fixed: after every run has diverged, only the title shows a longer run
       ex.title.textContent = `${spec.labels[name]}, ${knobs.join(", ")}: ${past} of ${R} runs end past the hump` + (lost ? `, ${lost} diverged` : "");
       ex.clear();
       const ctx = ex.ctx, pt = spec.pt, [curveAx, timeAx] = spec.axes;

@@ -67,6 +67,7 @@ def describe(xs, hump, lr, noise, momentum=None):
     knobs = [f"lr = {picture.readout(lr)}", f"noise = {picture.readout(noise)}"]
     if momentum is not None:
         knobs.append(f"momentum = {picture.readout(momentum)}")
+    knobs.append(f"{xs.shape[0] - 1} steps")
     text = (f"{plotting.label(name)}, {', '.join(knobs)}: {past} of {xs.shape[1]} runs end "
             "past the hump")
     return name, text + (f", {lost} diverged" if lost else "")

@@ -108,7 +108,16 @@ def test_explorer_is_a_widget_showing_the_runs_of_its_settings(explorer):
     np.testing.assert_array_equal(np.sort(x[finite]), np.sort(explorer.xs.ravel()))
     assert explorer.picture.paths.get_color() == catalog.entry("sgd").color
     past = int(np.sum(explorer.xs[-1] > roots()[1]))
-    assert f"noise = 2: {past} of 10 runs end past the hump" in explorer.caption.value
+    assert f"noise = 2, 100 steps: {past} of 10 runs end past the hump" in explorer.caption.value
+
+
+def test_the_caption_names_the_step_count_so_a_longer_diverged_run_still_shows_the_move():
+    # once every run has diverged, the picture of 150 steps equals that of 100: only the
+    # caption tells the reader that the steps slider moved (the site's explorer does the same)
+    e = hump.explorer(lr=0.4, noise=1.0, steps=100, runs=4)
+    assert "4 diverged" in e.caption.value and "100 steps" in e.caption.value
+    e.controls["steps"].value = 150
+    assert "150 steps" in e.caption.value and "100 steps" not in e.caption.value
 
 
 def test_every_readout_is_written_as_the_title_writes_the_value_used():
@@ -170,7 +179,7 @@ def test_static_explorer_is_an_animation_with_one_frame_per_value(monkeypatch):
     frames = [frame for frame in shown if len(frame) == 3]  # (the browser's background: 2)
     for (xs, name, title), noise in zip(frames, (0.0, 2.0, 4.0), strict=True):
         np.testing.assert_array_equal(xs, hump.sgd_runs(0.05, noise, 60, 8))
-        assert name == "sgd" and title.startswith(f"SGD, lr = 0.05, noise = {noise:g}: ")
+        assert name == "sgd" and title.startswith(f"SGD, lr = 0.05, noise = {noise:g}, 60 steps: ")
     assert animation.alt == "Runs on the hump."
     again = hump.static_explorer("noise", [0.0, 2.0, 4.0], steps=60, runs=8,
                                  alt="Runs on the hump.")

@@ -423,6 +423,18 @@ def site_pages(root: Path) -> list[str]:
     return pages
 
 
+HTML_ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
+
+
+def take(share: Path, rel: str) -> bool:
+    """Claim page rel for this run (--share): True if no other run has taken it."""
+    try:
+        (share / rel.replace("/", "%2F")).mkdir(parents=False)
+        return True
+    except FileExistsError:
+        return False
+
+
 def redirect_target(html: str) -> str | None:
     m = re.search(r'http-equiv="refresh"[^>]*url=([^"\';>]+)', html, re.IGNORECASE)
     return m.group(1) if m else None
@@ -434,13 +446,14 @@ class SiteChecker:
         self.context = browser.new_context(viewport={"width": 1200, "height": 900})
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
+        self.page.set_default_timeout(60000)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
         self.page.on("response", self._response)
         self.problems: list[str] = []
         self.requested: list[str] = []
         self.ids: dict[str, set[str]] = {}
+        self.shared = False  # --share: another run checks some of the pages
         self.links: list[tuple[str, str]] = []
         self.timings: dict[str, list[float]] = {}  # kind of explorer: ms per knob move
         self.numbers_checked = self.hash_checked = False
@@ -693,10 +706,19 @@ class SiteChecker:
             path = self.root / rel
             if not path.exists():
                 problems.append(f"{page}: link to missing file {rel}")
-            elif fragment and rel in self.ids and unquote(fragment).split("?")[0] not in (
-                    self.ids[rel]):  # (#explorer-id?lr=0.1: a setting of a live explorer)
+            elif fragment and (ids := self._ids_of(rel, path)) is not None and unquote(
+                    fragment).split("?")[0] not in ids:  # (#explorer-id?lr=0.1: a setting)
                 problems.append(f"{page}: link to missing anchor {rel}#{fragment}")
         return sorted(set(problems))
+
+    def _ids_of(self, rel: str, path: Path) -> set[str] | None:
+        """The ids of a page this run loaded; with --share, those of a page the other run
+        took are read from its HTML."""
+        if rel in self.ids:
+            return self.ids[rel]
+        if self.shared and path.suffix == ".html":
+            return set(HTML_ID.findall(path.read_text(encoding="utf-8", errors="replace")))
+        return None
 
 
 def explorer_timings(root: Path, moves: int = 1) -> list[tuple[str, str, int, float, float]]:
@@ -737,6 +759,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", nargs="?", default="_build/html", type=Path)
     parser.add_argument("--axe", type=Path, default=AXE, help="axe.min.js of axe-core")
+    parser.add_argument("--share", type=Path, metavar="DIR",
+                        help="check only the pages no other run with the same DIR has taken, "
+                             "so that two runs side by side share the site's pages (make "
+                             "test); an anchor in a page the other run took is looked up in "
+                             "its HTML")
     args = parser.parse_args(argv)
     root = args.site.resolve()
     if not (root / "index.html").is_file():
@@ -762,7 +789,14 @@ def main(argv: list[str] | None = None) -> int:
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
             checker = SiteChecker(root, base, browser, args.axe)
+            checker.shared = args.share is not None
+            if args.share is not None:
+                args.share.mkdir(parents=True, exist_ok=True)
+            checked = []
             for rel in pages:
+                if args.share is not None and not take(args.share, rel):
+                    continue
+                checked.append(rel)
                 t = time.perf_counter()
                 try:
                     problems, notes = checker.check_page(rel)
@@ -793,11 +827,13 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"  - {problem}")
     elapsed = time.perf_counter() - t0
+    others = (f" ({len(pages) - len(checked)} of the site's {len(pages)} checked by the "
+              "other run)" if args.share is not None else "")
     print(
-        f"\ncheck_site: {len(pages)} pages, {len(failures)} with problems, "
+        f"\ncheck_site: {len(checked)} pages{others}, {len(failures)} with problems, "
         f"{n_problems} problem(s), {elapsed:.1f}s"
     )
-    print(f"check_site: {len(pages) - len(failures)} passed, {len(failures)} failed")
+    print(f"check_site: {len(checked) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

@@ -91,3 +91,31 @@ def test_a_clean_page_passes(results):
 def test_a_planted_problem_is_found(results, name):
     want = PLANTED[name][1]
     assert any(want in problem for problem in results[name]), results[name]
+
+
+def test_two_runs_sharing_a_directory_split_the_pages_and_still_check_anchors(tmp_path, capsys):
+    # make test runs check_site in both lanes with --share: a page the other run took is not
+    # loaded here, but a link into it is still checked against its HTML's ids
+    if not Path(check_site.CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {check_site.CHROMIUM}: run tools/need chromium")
+    site, share = tmp_path / "site", tmp_path / "share"
+    site.mkdir()
+    page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>t</title></head>"
+            "<body><main><article><h1 id='{id}'>A page</h1>{body}</article></main></body></html>")
+    (site / "index.html").write_text(page.format(id="top", body="<p>front</p>"), "utf-8")
+    (site / "a.html").write_text(page.format(id="a", body=(
+        "<p><a href='b.html#there'>there</a> and <a href='b.html#nowhere'>nowhere</a></p>")),
+        "utf-8")
+    (site / "b.html").write_text(page.format(id="there", body="<p>b</p>"), "utf-8")
+    share.mkdir()
+    assert check_site.take(share, "b.html")  # the other run has taken b.html
+    assert not check_site.take(share, "b.html")
+    code = check_site.main([str(site), "--share", str(share)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "b.html " not in out  # not loaded here
+    assert "link to missing anchor b.html#nowhere" in out
+    assert "b.html#there" not in out
+    assert "check_site: 2 pages (1 of the site's 3 checked by the other run)" in out
+    # every page taken: a later run checks nothing and passes
+    assert check_site.main([str(site), "--share", str(share)]) == 0
