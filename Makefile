@@ -114,8 +114,8 @@ book: $(BOOK_STAMP)
 # --- tests -----------------------------------------------------------------------------
 
 # make test: lint, then two lanes side by side, one per core (tools/phases.sh):
-#   unit -> check-site-selftest -> notebooks -> (once the book is built) check-site-pages
-#            the unit tests, the site check's own test, nbval under another platform (NBVAL_ENV)
+#   unit -> notebooks -> (once the book is built) check-site-pages
+#            the unit tests, nbval under another platform (NBVAL_ENV)
 #   book -> check-site-pages
 #            the clean book build, then the browser check of the site's pages
 # The two check-site-pages share the site's pages (check_site.py --share): each page is
@@ -134,24 +134,25 @@ test: $(TEST_STAMP) $(AXE)
 	phase lint || fail test; \
 	if [ "$(TEST_JOBS)" -ge 2 ]; then \
 	  export SITE_SHARE=$$(mktemp -d); \
-	  lanes "unit check-site-selftest notebooks @book check-site-pages" "book check-site-pages" \
+	  lanes "unit notebooks @book check-site-pages" "book check-site-pages" \
 	    || { rm -rf "$$SITE_SHARE"; fail test; }; rm -rf "$$SITE_SHARE"; \
-	else for t in unit check-site-selftest notebooks book check-site-pages; do \
+	else for t in unit notebooks book check-site-pages; do \
 	  phase $$t || fail test; done; fi; \
 	echo; echo "==> make test: all phases passed in $$(( SECONDS - total )) s"
 
 # make check-all (after make test, which built the book; .ci/run runs both): every chapter
-# in JupyterLab and every visible solution (check-visible) beside the student edition's build
-# and check and the PDF, then make portable. Every phase runs even after one fails; make
+# in JupyterLab and every visible solution (check-visible) beside the site check's own test
+# (check-site-selftest: it tests the checker, not the book, so make test leaves it here, 35 s
+# of a lane), the student edition's build and check and the PDF, then make portable. Every phase runs even after one fails; make
 # check-all fails if any did.
 check-all: export REQUIRE_BROWSER = 1
 check-all: $(TEST_STAMP) $(AXE)
 	@$(NEED) chromium npm tex poppler
 	@$(PHASES); total=$$SECONDS; failed=""; \
 	if [ "$(TEST_JOBS)" -ge 2 ]; then \
-	  lanes "check-lab check-visible" "check-student pdf check-pdf" \
+	  lanes "check-lab check-visible" "check-site-selftest check-student pdf check-pdf" \
 	    || failed="$$failed (a phase above)"; \
-	else for t in check-lab check-visible check-student pdf check-pdf; do \
+	else for t in check-lab check-visible check-site-selftest check-student pdf check-pdf; do \
 	  phase $$t || failed="$$failed $$t"; done; fi; \
 	phase portable || failed="$$failed portable"; \
 	echo; if [ -n "$$failed" ]; then echo "==> make check-all: FAILED:$$failed"; exit 1; fi; \
